@@ -1,0 +1,7 @@
+#!/usr/bin/env -S node --import tsx
+import { Command } from "commander";
+
+// Each part of the system registers its own subcommands here.
+const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
+
+await program.parseAsync(process.argv);
