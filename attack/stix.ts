@@ -1,0 +1,253 @@
+import { z } from "zod";
+
+/**
+ * Strict schemas for the STIX objects HELK reads from an ATT&CK bundle.
+ *
+ * Why our own schema and not `@mitre-attack/attack-data-model`: the published ADM (4.10.1, the only version on
+ * npm) validates STIX 2.1 only (every object must carry `spec_version: "2.1"`) and targets ATT&CK v15–v17; the
+ * v18 detection chain (strategies → analytics → log sources) only arrives in its 5.x line. Our test data and
+ * `mitre/cti` ship STIX 2.0, so the ADM would reject every object there. These schemas cover both 2.0 and 2.1
+ * and check exactly the fields the model reads; other fields pass through untouched.
+ */
+
+const stixId = (type: string) =>
+  z.string().regex(new RegExp(`^${type.replace(/[-]/g, "\\-")}--[0-9a-f-]{36}$`), `a ${type}--<uuid> id`);
+const anyStixId = z.string().regex(/^[a-z0-9-]+--[0-9a-f-]{36}$/, "a <type>--<uuid> id");
+
+const externalReference = z.looseObject({
+  source_name: z.string(),
+  external_id: z.string().optional(),
+  url: z.string().optional(),
+});
+
+/** Fields every ATT&CK object we read shares. STIX 2.1 objects add `spec_version`; 2.0 objects have none. */
+const common = {
+  id: anyStixId,
+  spec_version: z.enum(["2.0", "2.1"]).optional(),
+  name: z.string().min(1),
+  revoked: z.boolean().optional(),
+  x_mitre_deprecated: z.boolean().optional(),
+  external_references: z.array(externalReference).min(1),
+};
+
+export const killChainPhase = z.looseObject({ kill_chain_name: z.string(), phase_name: z.string().min(1) });
+
+export const attackPatternSchema = z.looseObject({
+  ...common,
+  type: z.literal("attack-pattern"),
+  id: stixId("attack-pattern"),
+  kill_chain_phases: z.array(killChainPhase).optional(),
+  x_mitre_platforms: z.array(z.string()).optional(),
+  x_mitre_is_subtechnique: z.boolean().optional(),
+});
+
+export const tacticSchema = z.looseObject({
+  ...common,
+  type: z.literal("x-mitre-tactic"),
+  id: stixId("x-mitre-tactic"),
+  x_mitre_shortname: z.string().min(1),
+});
+
+export const matrixSchema = z.looseObject({
+  ...common,
+  type: z.literal("x-mitre-matrix"),
+  id: stixId("x-mitre-matrix"),
+  tactic_refs: z.array(stixId("x-mitre-tactic")).min(1),
+});
+
+export const groupSchema = z.looseObject({
+  ...common,
+  type: z.literal("intrusion-set"),
+  id: stixId("intrusion-set"),
+  aliases: z.array(z.string()).optional(),
+});
+
+export const softwareSchema = z.looseObject({
+  ...common,
+  type: z.enum(["malware", "tool"]),
+  x_mitre_platforms: z.array(z.string()).optional(),
+});
+
+export const mitigationSchema = z.looseObject({
+  ...common,
+  type: z.literal("course-of-action"),
+  id: stixId("course-of-action"),
+});
+
+export const detectionStrategySchema = z.looseObject({
+  ...common,
+  type: z.literal("x-mitre-detection-strategy"),
+  id: stixId("x-mitre-detection-strategy"),
+  x_mitre_analytic_refs: z.array(stixId("x-mitre-analytic")),
+});
+
+export const logSourceReferenceSchema = z.looseObject({
+  x_mitre_data_component_ref: stixId("x-mitre-data-component").optional(),
+  name: z.string().min(1),
+  channel: z.string(),
+});
+
+export const analyticSchema = z.looseObject({
+  ...common,
+  type: z.literal("x-mitre-analytic"),
+  id: stixId("x-mitre-analytic"),
+  x_mitre_platforms: z.array(z.string()).optional(),
+  x_mitre_log_source_references: z.array(logSourceReferenceSchema).optional(),
+});
+
+export const relationshipSchema = z.looseObject({
+  type: z.literal("relationship"),
+  id: stixId("relationship"),
+  spec_version: z.enum(["2.0", "2.1"]).optional(),
+  relationship_type: z.string().min(1),
+  source_ref: anyStixId,
+  target_ref: anyStixId,
+  revoked: z.boolean().optional(),
+  x_mitre_deprecated: z.boolean().optional(),
+});
+
+export const collectionSchema = z.looseObject({
+  type: z.literal("x-mitre-collection"),
+  id: stixId("x-mitre-collection"),
+  name: z.string(),
+  x_mitre_version: z.string().optional(),
+});
+
+/** Objects of any other type only need a type and a well-formed id. */
+const otherObjectSchema = z.looseObject({ type: z.string().min(1), id: anyStixId });
+
+export const bundleSchema = z.looseObject({
+  type: z.literal("bundle"),
+  id: stixId("bundle"),
+  spec_version: z.enum(["2.0", "2.1"]).optional(),
+  objects: z.array(z.unknown()),
+});
+
+export type AttackPattern = z.infer<typeof attackPatternSchema>;
+export type StixTactic = z.infer<typeof tacticSchema>;
+export type StixMatrix = z.infer<typeof matrixSchema>;
+export type StixGroup = z.infer<typeof groupSchema>;
+export type StixSoftware = z.infer<typeof softwareSchema>;
+export type StixMitigation = z.infer<typeof mitigationSchema>;
+export type StixDetectionStrategy = z.infer<typeof detectionStrategySchema>;
+export type StixAnalytic = z.infer<typeof analyticSchema>;
+export type StixRelationship = z.infer<typeof relationshipSchema>;
+export type StixCollection = z.infer<typeof collectionSchema>;
+
+const schemaByType: Record<string, z.ZodType> = {
+  "attack-pattern": attackPatternSchema,
+  "x-mitre-tactic": tacticSchema,
+  "x-mitre-matrix": matrixSchema,
+  "intrusion-set": groupSchema,
+  malware: softwareSchema,
+  tool: softwareSchema,
+  "course-of-action": mitigationSchema,
+  "x-mitre-detection-strategy": detectionStrategySchema,
+  "x-mitre-analytic": analyticSchema,
+  relationship: relationshipSchema,
+  "x-mitre-collection": collectionSchema,
+};
+
+/** The validated objects of a bundle, grouped by what the model needs. */
+export interface StixObjects {
+  specVersion: "2.0" | "2.1";
+  techniques: AttackPattern[];
+  tactics: StixTactic[];
+  matrices: StixMatrix[];
+  groups: StixGroup[];
+  software: StixSoftware[];
+  mitigations: StixMitigation[];
+  detectionStrategies: StixDetectionStrategy[];
+  analytics: StixAnalytic[];
+  relationships: StixRelationship[];
+  collections: StixCollection[];
+}
+
+/** A bundle that does not have the shape ATT&CK promises; the message names the object id and field. */
+export class AttackBundleError extends Error {
+  constructor(
+    message: string,
+    readonly objectId?: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "AttackBundleError";
+  }
+}
+
+/** Validates a parsed bundle and sorts its objects by kind; throws {@link AttackBundleError} on the first bad object. */
+export function parseStixBundle(json: unknown, source: string): StixObjects {
+  const bundle = bundleSchema.safeParse(json);
+  if (!bundle.success) {
+    const issue = bundle.error.issues[0]!;
+    const field = formatPath(issue.path);
+    throw new AttackBundleError(`ATT&CK bundle ${source}: not a STIX bundle: field ${field}: ${issue.message}`, undefined, field);
+  }
+  const out: StixObjects = {
+    specVersion: bundle.data.spec_version ?? "2.1",
+    techniques: [],
+    tactics: [],
+    matrices: [],
+    groups: [],
+    software: [],
+    mitigations: [],
+    detectionStrategies: [],
+    analytics: [],
+    relationships: [],
+    collections: [],
+  };
+  const objects = bundle.data.objects;
+  for (let i = 0; i < objects.length; i++) {
+    const raw = objects[i];
+    const type = (raw as { type?: unknown } | null)?.type;
+    const schema = (typeof type === "string" && schemaByType[type]) || otherObjectSchema;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const id = (raw as { id?: unknown } | null)?.id;
+      const objectId = typeof id === "string" ? id : `objects[${i}] (no id)`;
+      const field = formatPath(issue.path);
+      throw new AttackBundleError(
+        `ATT&CK bundle ${source}: object ${objectId} (objects[${i}]): field ${field}: ${issue.message}`,
+        objectId,
+        field,
+      );
+    }
+    // A 2.1 bundle has no bundle-level spec_version; its objects say which version they are.
+    const obj = parsed.data as { type: string; spec_version?: "2.0" | "2.1" };
+    if (bundle.data.spec_version === undefined && obj.spec_version === undefined && obj.type !== "marking-definition") {
+      out.specVersion = "2.0";
+    }
+    switch (obj.type) {
+      case "attack-pattern": out.techniques.push(obj as AttackPattern); break;
+      case "x-mitre-tactic": out.tactics.push(obj as StixTactic); break;
+      case "x-mitre-matrix": out.matrices.push(obj as StixMatrix); break;
+      case "intrusion-set": out.groups.push(obj as StixGroup); break;
+      case "malware":
+      case "tool": out.software.push(obj as StixSoftware); break;
+      case "course-of-action": out.mitigations.push(obj as StixMitigation); break;
+      case "x-mitre-detection-strategy": out.detectionStrategies.push(obj as StixDetectionStrategy); break;
+      case "x-mitre-analytic": out.analytics.push(obj as StixAnalytic); break;
+      case "relationship": out.relationships.push(obj as StixRelationship); break;
+      case "x-mitre-collection": out.collections.push(obj as StixCollection); break;
+    }
+  }
+  return out;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(the object itself)";
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/** The ATT&CK id (`T1055.011`, `TA0003`, `G0007`, ...) and page of an object, from its `mitre-attack` reference. */
+export function attackReference(obj: { id: string; external_references: { source_name: string; external_id?: string; url?: string }[] }): {
+  attackId: string;
+  url: string;
+} {
+  const ref = obj.external_references.find((r) => r.source_name === "mitre-attack" && r.external_id);
+  if (!ref?.external_id) {
+    throw new AttackBundleError(`object ${obj.id}: field external_references: no mitre-attack reference with an external_id`, obj.id, "external_references");
+  }
+  return { attackId: ref.external_id, url: ref.url ?? "" };
+}
