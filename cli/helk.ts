@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 import { Command } from "commander";
+import { registerSmokeCommands } from "../smoke/cli.ts";
 
 // Each part of the system registers its own subcommands here.
 const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
+registerSmokeCommands(program);
 
 await program.parseAsync(process.argv);
