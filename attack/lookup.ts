@@ -4,8 +4,8 @@ import type { AttackModel, Technique } from "./model.ts";
 export interface TechniqueContext {
   technique_id: string;
   technique_name?: string;
-  tactics?: readonly string[];
-  platforms?: readonly string[];
+  tactics?: string[];
+  platforms?: string[];
   is_subtechnique?: boolean;
   parent_id?: string;
   parent_name?: string;
@@ -32,8 +32,9 @@ export class AttackLookup {
       const context: TechniqueContext = {
         technique_id: shown.id,
         technique_name: shown.name,
-        tactics: Object.freeze([...shown.tactics]),
-        platforms: Object.freeze([...shown.platforms]),
+        // Frozen because every event shares them; typed as plain arrays to match the contract type.
+        tactics: Object.freeze([...shown.tactics]) as string[],
+        platforms: Object.freeze([...shown.platforms]) as string[],
         is_subtechnique: shown.isSubtechnique,
         ...(parent ? { parent_id: parent.id, parent_name: parent.name } : {}),
         url: shown.url,

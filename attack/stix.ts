@@ -3,11 +3,14 @@ import { z } from "zod";
 /**
  * Strict schemas for the STIX objects HELK reads from an ATT&CK bundle.
  *
- * Why our own schema and not `@mitre-attack/attack-data-model`: the published ADM (4.10.1, the only version on
- * npm) validates STIX 2.1 only (every object must carry `spec_version: "2.1"`) and targets ATT&CK v15–v17; the
- * v18 detection chain (strategies → analytics → log sources) only arrives in its 5.x line. Our test data and
- * `mitre/cti` ship STIX 2.0, so the ADM would reject every object there. These schemas cover both 2.0 and 2.1
- * and check exactly the fields the model reads; other fields pass through untouched.
+ * Why our own schema and not `@mitre-attack/attack-data-model` (ADM): the only ADM on npm, 4.10.1, was tried
+ * offline against the v18.1 bundle and does not fit: (1) it does not even import next to our zod 4.6.7 (its
+ * discriminated unions crash at module load; it works with zod 4.3.6 only); (2) it accepts STIX 2.1 only, so
+ * every object of a STIX 2.0 bundle (`mitre/cti`, our test data) fails on `spec_version`; (3) with `spec_version`
+ * patched in, it still rejects 832 of 835 v18.1 techniques (empty `x_mitre_detection`, which v18 moved into
+ * detection strategies), 790 relationships and 224 mitigations; it targets ATT&CK v15–v17 (v18 support is
+ * announced for its 5.x line). These schemas cover STIX 2.0 and 2.1 and check exactly the fields the model
+ * reads; other fields pass through untouched.
  */
 
 const stixId = (type: string) =>

@@ -1,0 +1,111 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Command, Option } from "commander";
+import { createEngine, type EngineKind, type EngineOptions } from "../lib/engine.ts";
+import { indexAttackModel } from "./attack-index.ts";
+import { loadAttackBundle, loadDefaultAttackBundle, type AttackModel } from "./bundle.ts";
+import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine } from "./coverage.ts";
+import { coverageLayer, coverageSummary, observedLayer } from "./layer.ts";
+import { AttackLookup } from "./lookup.ts";
+
+interface EngineFlags {
+  engineUrl?: string;
+  engineKind?: string;
+  username?: string;
+  password?: string;
+}
+
+/** Engine flags, falling back to the env the deploy setup job gets (`HELK_ENGINE_URL`, `HELK_ENGINE_KIND`, ...). */
+function engineOptions(flags: EngineFlags): EngineOptions {
+  const url = flags.engineUrl ?? process.env.HELK_ENGINE_URL;
+  const kind = flags.engineKind ?? process.env.HELK_ENGINE_KIND ?? "elasticsearch";
+  if (!url) throw new Error("no engine: pass --engine-url or set HELK_ENGINE_URL");
+  if (kind !== "elasticsearch" && kind !== "opensearch") throw new Error(`--engine-kind / HELK_ENGINE_KIND is ${kind}; expected elasticsearch or opensearch`);
+  return {
+    kind: kind as EngineKind,
+    url,
+    username: flags.username ?? process.env.HELK_ENGINE_USERNAME,
+    password: flags.password ?? process.env.HELK_ENGINE_PASSWORD,
+  };
+}
+
+function withEngineFlags(cmd: Command): Command {
+  return cmd
+    .option("--engine-url <url>", "engine base URL (env HELK_ENGINE_URL)")
+    .addOption(new Option("--engine-kind <kind>", "engine kind (env HELK_ENGINE_KIND, default elasticsearch)").choices(["elasticsearch", "opensearch"]))
+    .option("--username <user>", "basic-auth user (env HELK_ENGINE_USERNAME)")
+    .option("--password <password>", "basic-auth password (env HELK_ENGINE_PASSWORD)")
+    .option("--bundle <path|url>", "ATT&CK STIX bundle (env HELK_ATTACK_BUNDLE; default: shared data, else the pinned official 18.1)")
+    .option("--sha256 <hex>", "checksum the bundle at an http(s) URL must have (env HELK_ATTACK_SHA256)");
+}
+
+async function loadModel(flags: { bundle?: string; sha256?: string }): Promise<AttackModel> {
+  const sha256 = flags.sha256 ?? process.env.HELK_ATTACK_SHA256;
+  return flags.bundle ? loadAttackBundle(flags.bundle, { sha256 }) : loadDefaultAttackBundle({ sha256 });
+}
+
+/** `helk attack load|coverage|lookup`. */
+export function registerAttackCommands(program: Command): void {
+  const attack = program.command("attack").description("MITRE ATT&CK knowledge base: load into the engine, look up, measure coverage");
+
+  withEngineFlags(attack.command("load"))
+    .description("load the ATT&CK bundle into the engine (alias helk-mitre-attack, atomic swap, old copies deleted)")
+    .action(async (flags: EngineFlags & { bundle?: string; sha256?: string }) => {
+      const started = performance.now();
+      const options = engineOptions(flags);
+      const model = await loadModel(flags);
+      console.log(`read ATT&CK ${model.version} (STIX ${model.specVersion}): ${model.techniques.length} active techniques, ${model.tactics.length} tactics`);
+      const engine = createEngine(options);
+      try {
+        const result = await indexAttackModel(engine, model, (done, total) => console.log(`indexed ${done}/${total} techniques`));
+        console.log(`helk-mitre-attack -> ${result.index} (${result.count} docs)${result.deleted.length ? `; deleted ${result.deleted.join(", ")}` : ""}`);
+        console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      } finally {
+        await engine.close();
+      }
+    });
+
+  withEngineFlags(attack.command("coverage"))
+    .description("score techniques by the event sources in the engine; write Navigator layers and a per-tactic summary")
+    .option("--events <pattern>", "event index pattern", "helk-events-*")
+    .option("--out <dir>", "folder for the layer files and summary", ".")
+    .option("--platform <name...>", "only count analytics for these platforms (e.g. Windows)")
+    .option("--no-index", "do not write the scores to helk-attack-coverage")
+    .action(async (flags: EngineFlags & { bundle?: string; sha256?: string; events: string; out: string; platform?: string[]; index: boolean }) => {
+      const options = engineOptions(flags);
+      const model = await loadModel(flags);
+      const engine = createEngine(options);
+      try {
+        const sources = await eventSourceCountsFromEngine(engine, flags.events);
+        const observed = await observedTechniquesFromEngine(engine, flags.events);
+        const report = computeCoverage(model, AttackLookup.fromModel(model), sources, observed, { platforms: flags.platform });
+        const out = resolve(flags.out);
+        await mkdir(out, { recursive: true });
+        const files = {
+          "attack-coverage-layer.json": JSON.stringify(coverageLayer(report), null, 2),
+          "attack-observed-layer.json": JSON.stringify(observedLayer(report), null, 2),
+          "attack-coverage-summary.txt": coverageSummary(model, report),
+        };
+        for (const [name, content] of Object.entries(files)) await writeFile(join(out, name), content);
+        console.log(files["attack-coverage-summary.txt"]);
+        console.log(`wrote ${Object.keys(files).map((f) => join(out, f)).join(", ")}`);
+        if (flags.index) {
+          const result = await indexCoverage(engine, report);
+          console.log(`helk-attack-coverage -> ${result.index} (${result.count} docs)`);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+
+  attack
+    .command("lookup")
+    .description("print the attack context the enrichment service would add for technique ids")
+    .argument("<ids...>", "technique ids, e.g. T1136 T1055.011")
+    .option("--bundle <path|url>", "ATT&CK STIX bundle")
+    .option("--sha256 <hex>", "checksum for an http(s) bundle URL")
+    .action(async (ids: string[], flags: { bundle?: string; sha256?: string }) => {
+      const lookup = AttackLookup.fromModel(await loadModel(flags));
+      for (const id of ids) console.log(JSON.stringify(lookup.resolve(id)));
+    });
+}
