@@ -1,13 +1,11 @@
 #!/usr/bin/env -S node --import tsx
 import { Command } from "commander";
 import { registerSmokeCommands } from "../smoke/cli.ts";
-import { registerDashboardsCommands } from "../dashboards/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 
 // Each part of the system registers its own subcommands here.
 const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
 registerAttackCommands(program);
 registerSmokeCommands(program);
-registerDashboardsCommands(program);
 
 await program.parseAsync(process.argv);
