@@ -1,0 +1,22 @@
+import { createHash } from "node:crypto";
+import type { EventDocument } from "./normalize.ts";
+
+export const EVENTS_INDEX_PREFIX = "helk-events-";
+export const PROCESS_NETWORK_INDEX_PREFIX = "helk-process-network-";
+
+/**
+ * The document id of an event, the same every time the event is read again (a replay, a redelivery after a
+ * crash), so indexing it twice overwrites instead of duplicating: host, channel and record number when the
+ * shipper sent a record number, else a hash of the raw message (byte-identical messages are one event).
+ */
+export function documentId(doc: EventDocument, raw: string | Uint8Array): string {
+  const hash = createHash("sha1");
+  if (doc.record_number !== undefined) hash.update(`${doc.host_name}\n${doc.channel.toLowerCase()}\n${doc.record_number}`);
+  else hash.update(raw);
+  return hash.digest("base64url");
+}
+
+/** Daily index of the event's own time (not arrival time), so a replay lands where the original did. */
+export function dailyIndex(prefix: string, timestamp: string): string {
+  return `${prefix}${timestamp.slice(0, 4)}.${timestamp.slice(5, 7)}.${timestamp.slice(8, 10)}`;
+}

@@ -1,0 +1,169 @@
+import type { EventDocument } from "./normalize.ts";
+
+/** Sysmon event ids the join reads. */
+export const SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational";
+export const PROCESS_CREATE = 1;
+export const NETWORK_CONNECT = 3;
+
+export interface JoinOptions {
+  /** Process contexts kept at most; the least recently used go first. */
+  maxEntries: number;
+  /** A process joins connections at most this far apart in event time (ms); older contexts are evicted. */
+  maxAgeMs: number;
+  /** How long (wall-clock ms) a connection that arrived before its process waits for it. */
+  waitMs: number;
+  /** Connections waiting at most; beyond, a new one is given up at once (reported as overflow). */
+  maxWaiting: number;
+}
+
+/** The process-create fields a joined document takes over. */
+export type ProcessContext = Record<string, unknown>;
+
+/** A network connection to be joined, with whatever the caller needs to place it (`tag`). */
+export interface Connection<T> {
+  doc: EventDocument;
+  id: string;
+  tag: T;
+}
+
+export interface Joined<T> extends Connection<T> {
+  /** The joined document: the connection's fields, the process's `process_*`, `parent_*`, `command_line`, `hash_*`. */
+  joined: EventDocument;
+}
+
+interface Waiting<T> extends Connection<T> {
+  key: string;
+  timeMs: number;
+  deadline: number;
+}
+
+interface CachedProcess {
+  context: ProcessContext;
+  timeMs: number;
+}
+
+export type ConnectOutcome<T> =
+  | { kind: "joined"; joined: Joined<T> }
+  | { kind: "waiting" }
+  | { kind: "overflow"; connection: Connection<T> };
+
+/** `host|process guid`, lower-cased: the key both sides of the join share. */
+export function joinKey(doc: EventDocument): string | undefined {
+  return doc.process_guid === undefined ? undefined : `${doc.host_name}|${doc.process_guid.toLowerCase()}`;
+}
+
+/** Whether a field of a process-create event is process context for the joined document. */
+function isProcessField(name: string): boolean {
+  return name.startsWith("process_") || name.startsWith("parent_") || name.startsWith("hash_") || name === "command_line";
+}
+
+export function processContext(doc: EventDocument): ProcessContext {
+  const context: ProcessContext = {};
+  for (const name in doc) if (isProcessField(name)) context[name] = doc[name];
+  return context;
+}
+
+/** The joined document for a connection and the context of its process. */
+export function joinDocument(connection: EventDocument, context: ProcessContext, key: string): EventDocument {
+  return { ...connection, ...context, join_key: key };
+}
+
+/**
+ * Sysmon process creation (1) joined with network connection (3) on host and process GUID, in real time.
+ * Process contexts live in a bounded cache (entry count and event-time age capped, least recently used
+ * evicted first); a connection whose process is not there yet waits up to `waitMs`. The caller gets what
+ * waited in vain from {@link expire} and decides what to do with it (count it, look further).
+ */
+export class ProcessNetworkJoin<T> {
+  private readonly processes = new Map<string, CachedProcess>();
+  private readonly waiting = new Map<string, Waiting<T>[]>();
+  private waitingTotal = 0;
+  private newestTimeMs = -Infinity;
+  evicted = 0;
+
+  constructor(private readonly options: JoinOptions) {}
+
+  get size(): number {
+    return this.processes.size;
+  }
+
+  get waitingCount(): number {
+    return this.waitingTotal;
+  }
+
+  /** Caches a process; returns the waiting connections it completes. */
+  addProcess(doc: EventDocument, key: string, timeMs: number): Joined<T>[] {
+    const context = processContext(doc);
+    this.processes.delete(key);
+    this.processes.set(key, { context, timeMs });
+    if (timeMs > this.newestTimeMs) this.newestTimeMs = timeMs;
+    this.evict();
+
+    const waiters = this.waiting.get(key);
+    if (waiters === undefined) return [];
+    this.waiting.delete(key);
+    this.waitingTotal -= waiters.length;
+    const joined: Joined<T>[] = [];
+    for (const w of waiters) {
+      // A connection too far from this process in time belongs to an earlier process with a reused GUID: give it up.
+      if (Math.abs(w.timeMs - timeMs) <= this.options.maxAgeMs) joined.push({ ...w, joined: joinDocument(w.doc, context, key) });
+      else this.reinsertExpired(w);
+    }
+    return joined;
+  }
+
+  /** Joins a connection now, or parks it to wait for its process. */
+  connect(connection: Connection<T>, key: string, timeMs: number, now: number): ConnectOutcome<T> {
+    const cached = this.processes.get(key);
+    if (cached !== undefined && Math.abs(timeMs - cached.timeMs) <= this.options.maxAgeMs) {
+      // Recently used: move to the young end of the eviction order.
+      this.processes.delete(key);
+      this.processes.set(key, cached);
+      return { kind: "joined", joined: { ...connection, joined: joinDocument(connection.doc, cached.context, key) } };
+    }
+    if (this.waitingTotal >= this.options.maxWaiting) return { kind: "overflow", connection };
+    const waiter: Waiting<T> = { ...connection, key, timeMs, deadline: now + this.options.waitMs };
+    const list = this.waiting.get(key);
+    if (list === undefined) this.waiting.set(key, [waiter]);
+    else list.push(waiter);
+    this.waitingTotal++;
+    return { kind: "waiting" };
+  }
+
+  /** Removes and returns the connections whose wait is over at `now`. */
+  expire(now: number): Connection<T>[] {
+    const expired: Connection<T>[] = [];
+    for (const [key, list] of this.waiting) {
+      const keep = list.filter((w) => w.deadline > now);
+      if (keep.length === list.length) continue;
+      for (const w of list) if (w.deadline <= now) expired.push(w);
+      this.waitingTotal -= list.length - keep.length;
+      if (keep.length === 0) this.waiting.delete(key);
+      else this.waiting.set(key, keep);
+    }
+    return expired;
+  }
+
+  /** Tags of connections still waiting (the service must not commit past their offsets). */
+  *waitingTags(): Generator<T> {
+    for (const list of this.waiting.values()) for (const w of list) yield w.tag;
+  }
+
+  private reinsertExpired(w: Waiting<T>): void {
+    const expiredNow = { ...w, deadline: -Infinity };
+    const list = this.waiting.get(w.key);
+    if (list === undefined) this.waiting.set(w.key, [expiredNow]);
+    else list.push(expiredNow);
+    this.waitingTotal++;
+  }
+
+  private evict(): void {
+    const { maxEntries, maxAgeMs } = this.options;
+    const oldestAllowed = this.newestTimeMs - maxAgeMs;
+    for (const [key, entry] of this.processes) {
+      if (this.processes.size <= maxEntries && entry.timeMs >= oldestAllowed) break;
+      this.processes.delete(key);
+      this.evicted++;
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { splitHashes } from "./hashes.ts";
+import { reject } from "./rejection.ts";
+import { describe, type EventView } from "./shape.ts";
+
+/**
+ * The enriched event document (HELK/OSSEM-style names). Every field the mapping below does not name stays
+ * in `event_data` (stringified, under its Windows name) or `envelope` (shipper fields as received).
+ */
+export interface EventDocument {
+  "@timestamp": string;
+  event_id: number;
+  channel: string;
+  host_name: string;
+  record_number?: number;
+  source_shape: string;
+  process_guid?: string;
+  process_id?: number;
+  process_name?: string;
+  process_path?: string;
+  command_line?: string;
+  parent_process_guid?: string;
+  parent_process_id?: number;
+  parent_process_name?: string;
+  parent_process_path?: string;
+  parent_command_line?: string;
+  user_name?: string;
+  hash_sha1?: string;
+  hash_md5?: string;
+  hash_sha256?: string;
+  hash_imphash?: string;
+  src_ip?: string;
+  src_port?: number;
+  src_hostname?: string;
+  dst_ip?: string;
+  dst_port?: number;
+  dst_hostname?: string;
+  network_protocol?: string;
+  network_initiated?: boolean;
+  rule_name?: string;
+  message?: string;
+  /** `host_name|process_guid` on process-create and network-connection events: what the join matches on. */
+  join_key?: string;
+  event_data: Record<string, string>;
+  envelope: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+/** String fields: schema name ← Windows field names, first present wins. */
+const STRING_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["process_guid", ["ProcessGuid"]],
+  ["process_path", ["Image", "NewProcessName", "ProcessName", "Application"]],
+  ["command_line", ["CommandLine"]],
+  ["parent_process_guid", ["ParentProcessGuid"]],
+  ["parent_process_path", ["ParentImage", "ParentProcessName"]],
+  ["parent_command_line", ["ParentCommandLine"]],
+  ["user_name", ["User", "SubjectUserName", "UserName"]],
+  ["src_ip", ["SourceIp", "SourceAddress"]],
+  ["src_hostname", ["SourceHostname"]],
+  ["dst_ip", ["DestinationIp", "DestAddress"]],
+  ["dst_hostname", ["DestinationHostname"]],
+  ["rule_name", ["RuleName"]],
+];
+
+/** Integer fields (decimal, or `0x` hex as Security events write process ids). */
+const INTEGER_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["process_id", ["ProcessId", "NewProcessId"]],
+  ["parent_process_id", ["ParentProcessId"]],
+  ["src_port", ["SourcePort"]],
+  ["dst_port", ["DestinationPort", "DestPort"]],
+];
+
+/** IANA protocol numbers Windows Filtering Platform events (5156…) write instead of names. */
+const PROTOCOL_NUMBERS: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp" };
+
+const UTC_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)Z?$/;
+
+/**
+ * Normalizes one event. `fallbackTime` (ms) dates an event that carries no time of its own (the Kafka
+ * message time). Throws {@link EventRejected} when a mapped field has a type it cannot have.
+ */
+export function normalize(view: EventView, channel: string, fallbackTime: number): EventDocument {
+  const data = view.data;
+  const doc: EventDocument = {
+    "@timestamp": eventTimestamp(view, fallbackTime),
+    event_id: view.eventId,
+    channel,
+    host_name: view.host.toLowerCase(),
+    source_shape: view.shape,
+    event_data: stringifyData(data),
+    envelope: view.envelope,
+  };
+  if (view.recordNumber !== undefined) doc.record_number = view.recordNumber;
+  if (view.message !== undefined) doc.message = view.message;
+
+  for (const [name, sources] of STRING_FIELDS) {
+    const value = firstString(data, sources);
+    if (value !== undefined) doc[name] = value;
+  }
+  for (const [name, sources] of INTEGER_FIELDS) {
+    const value = firstInteger(data, sources);
+    if (value !== undefined) doc[name] = value;
+  }
+  if (doc.process_path !== undefined) doc.process_name = baseName(doc.process_path);
+  if (doc.parent_process_path !== undefined) doc.parent_process_name = baseName(doc.parent_process_path);
+
+  const protocol = firstString(data, ["Protocol"]);
+  if (protocol !== undefined) doc.network_protocol = PROTOCOL_NUMBERS[protocol] ?? protocol.toLowerCase();
+  const initiated = firstString(data, ["Initiated"]);
+  if (initiated !== undefined) doc.network_initiated = initiated.toLowerCase() === "true";
+
+  const hashes = firstString(data, ["Hashes", "Hash"]);
+  if (hashes !== undefined) Object.assign(doc, splitHashes(hashes));
+  return doc;
+}
+
+/** `UtcTime` (Sysmon, UTC without zone) when present, else the shipper's `@timestamp`, else `fallbackTime`. */
+function eventTimestamp(view: EventView, fallbackTime: number): string {
+  const utcTime = view.data.UtcTime;
+  if (utcTime !== undefined && utcTime !== null && utcTime !== "-") {
+    const m = typeof utcTime === "string" ? UTC_TIME.exec(utcTime) : null;
+    if (!m || Number.isNaN(Date.parse(`${m[1]}T${m[2]}Z`))) reject(`UtcTime must be a time "YYYY-MM-DD hh:mm:ss.sss", got ${describe(utcTime)}`);
+    return new Date(`${m[1]}T${m[2]}Z`).toISOString();
+  }
+  const shipper = view.shipperTimestamp;
+  if (shipper !== undefined && shipper !== null) {
+    const ms = typeof shipper === "string" ? Date.parse(shipper) : NaN;
+    if (Number.isNaN(ms)) reject(`@timestamp must be an ISO time, got ${describe(shipper)}`);
+    return new Date(ms).toISOString();
+  }
+  return new Date(fallbackTime).toISOString();
+}
+
+/** A mapped field's value: absent, empty and Sysmon's `-` count as not there. */
+function firstString(data: Record<string, unknown>, sources: readonly string[]): string | undefined {
+  for (const source of sources) {
+    const v = data[source];
+    if (v === undefined || v === null || v === "" || v === "-") continue;
+    if (typeof v === "string") return v;
+    if (typeof v === "number") return String(v);
+    reject(`${source} must be a string, got ${describe(v)}`);
+  }
+  return undefined;
+}
+
+function firstInteger(data: Record<string, unknown>, sources: readonly string[]): number | undefined {
+  for (const source of sources) {
+    const v = data[source];
+    if (v === undefined || v === null || v === "" || v === "-") continue;
+    const n = typeof v === "number" ? v : typeof v === "string" ? parseInteger(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) reject(`${source} must be a non-negative integer, got ${describe(v)}`);
+    return n;
+  }
+  return undefined;
+}
+
+function parseInteger(s: string): number {
+  if (/^\d+$/.test(s)) return Number(s);
+  if (/^0x[0-9a-f]+$/i.test(s)) return Number.parseInt(s.slice(2), 16);
+  return NaN;
+}
+
+/** `C:\Windows\System32\cmd.exe` → `cmd.exe` (also `/` separated paths). */
+function baseName(path: string): string {
+  const cut = Math.max(path.lastIndexOf("\\"), path.lastIndexOf("/"));
+  return cut === -1 ? path : path.slice(cut + 1);
+}
+
+/**
+ * Event data as strings (Windows event data is text; shippers turn some into numbers): one type per field
+ * name in the index, whatever the source, so no shape can cause a mapping conflict. Nulls are dropped,
+ * objects and arrays kept as JSON text, dots in names become `_`.
+ */
+function stringifyData(data: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in data) {
+    const v = data[key];
+    if (v === undefined || v === null) continue;
+    // A dot would make the engine read the name as an object path (and clash with a plain field).
+    out[key.includes(".") ? key.replaceAll(".", "_") : key] =
+      typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}

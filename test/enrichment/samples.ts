@@ -1,0 +1,29 @@
+import { recording, recordingEvents, recordingLines } from "../../lib/datasets.ts";
+
+export const SYSMON = "Microsoft-Windows-Sysmon/Operational";
+
+/** Recordings the unit tests read: one with nxlog record numbers, one exported without them. */
+export const WITH_RECORD_NUMBERS = "msf_record_mic.zip";
+export const WITHOUT_RECORD_NUMBERS = "cmd_psexec_lsa_secrets_dump.zip";
+
+/** All parsed events of a recording (small ones only: held in memory). */
+export async function eventsOf(nameSuffix: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const e of recordingEvents(recording(nameSuffix).path)) out.push(e);
+  return out;
+}
+
+export async function linesOf(nameSuffix: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of recordingLines(recording(nameSuffix).path)) out.push(line);
+  return out;
+}
+
+/** The first event matching `predicate`; throws (never skips) when the recording has none. */
+export function first(events: Record<string, unknown>[], predicate: (e: Record<string, unknown>) => boolean, what: string): Record<string, unknown> {
+  const found = events.find(predicate);
+  if (!found) throw new Error(`no ${what} in the sample recording`);
+  return found;
+}
+
+export const isSysmon = (id: number) => (e: Record<string, unknown>) => e.Channel === SYSMON && e.EventID === id;
