@@ -1,0 +1,106 @@
+import type { Panel, PanelQuery } from "./model.ts";
+import type { Row } from "./query.ts";
+
+/**
+ * Vega-Lite specs: the one stored in a Vega panel's saved object (data from the engine through the
+ * products' Elasticsearch `url` source), and the ones `helk dashboards render` draws each panel with.
+ */
+
+type VegaQuery = Extract<PanelQuery, { kind: "vega" }>;
+type Spec = Record<string, unknown>;
+
+/** Both products bundle Vega-Lite 5 and refuse specs without `$schema`; Vega-Lite 6 renders v5 specs too. */
+const schema = "https://vega.github.io/schema/vega-lite/v5.json";
+
+/** The spec text a Kibana / OpenSearch Dashboards Vega visualization stores. */
+export function vegaSavedSpec(q: VegaQuery): string {
+  const spec = { $schema: schema, data: { url: { index: q.index, body: q.body }, format: { property: q.property } }, ...q.spec };
+  return JSON.stringify(spec, null, 2);
+}
+
+const width = 720;
+const countAxis = { field: "count", type: "quantitative", title: "events" } as const;
+
+/** The spec that draws a panel's rows (the rows come from running the panel's query, see `query.ts`). */
+export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
+  const q = panel.query;
+  const base = { $schema: schema, title: panel.title, data: { values: rows }, config: { font: "DejaVu Sans", background: "white" } };
+  switch (q.kind) {
+    case "events_over_time":
+      return {
+        ...base,
+        width,
+        height: 260,
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "time", type: "temporal", title: "time" },
+          y: countAxis,
+          color: { field: "series", type: "nominal", title: q.split?.field ?? "" },
+        },
+      };
+    case "top_values":
+      return {
+        ...base,
+        width,
+        mark: "bar",
+        encoding: {
+          y: { field: "label", type: "nominal", sort: "-x", title: q.fields.join(q.separator ?? " → "), axis: { labelLimit: 320 } },
+          x: countAxis,
+        },
+      };
+    case "breakdown":
+      return {
+        ...base,
+        width,
+        mark: "bar",
+        encoding: {
+          y: { field: "category", type: "nominal", sort: "-x", title: q.by.field, axis: { labelLimit: 320 } },
+          x: { ...countAxis, aggregate: "sum" },
+          color: { field: "series", type: "nominal", title: q.split.field },
+        },
+      };
+    case "filters":
+      return {
+        ...base,
+        width: 360,
+        height: 260,
+        mark: { type: "arc", innerRadius: 60 },
+        encoding: {
+          theta: { field: "count", type: "quantitative" },
+          color: { field: "label", type: "nominal", title: null },
+          tooltip: [{ field: "label" }, { field: "count" }],
+        },
+      };
+    case "documents":
+      return documentsTableSpec(panel.title, q.columns, rows);
+    case "vega": {
+      const { title: _ignored, ...spec } = q.spec;
+      return { ...base, ...spec, title: (q.spec.title as string | undefined) ?? panel.title, data: { values: rows } };
+    }
+  }
+}
+
+/** A document table drawn as text: one row per document, one column per field (long values cut). */
+function documentsTableSpec(title: string, columns: string[], rows: Row[]): Spec {
+  const cells = rows.flatMap((row, index) => columns.map((column) => ({ row: index + 1, column, value: row[column] ?? "" })));
+  return {
+    $schema: schema,
+    title,
+    config: { font: "DejaVu Sans", background: "white", view: { stroke: null } },
+    data: { values: cells },
+    width: { step: 170 },
+    height: { step: 18 },
+    mark: { type: "text", align: "left", limit: 164, fontSize: 10, dx: 2 },
+    encoding: {
+      x: {
+        field: "column",
+        type: "nominal",
+        sort: columns,
+        bandPosition: 0,
+        axis: { orient: "top", title: null, labelAngle: 0, labelLimit: 168, labelAlign: "left", bandPosition: 0, ticks: false, labelFontWeight: "bold" },
+      },
+      y: { field: "row", type: "ordinal", axis: null },
+      text: { field: "value" },
+    },
+  };
+}
