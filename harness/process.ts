@@ -1,0 +1,298 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** What every started server hands back. */
+export interface ServerHandle {
+  /** Human name used in every message: "Kafka", "OpenSearch", "Jupyter". */
+  readonly name: string;
+  readonly pid: number;
+  /** stdout and stderr of the server process. */
+  readonly logFile: string;
+  /** This run's private directory (config, data, log); its path is unique and appears on the command line. */
+  readonly dataDir: string;
+  /** Set once the process has exited. */
+  readonly exit: ServerExit | undefined;
+  /** Throws {@link ServerExitedError} when the process is gone. */
+  assertRunning(): void;
+  /** Stops the process (TERM, then KILL after a grace period) and removes the run directory unless kept. */
+  stop(): Promise<void>;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A server process that ended while it was still needed. Names the server and quotes its log. */
+export class ServerExitedError extends Error {
+  constructor(
+    readonly server: string,
+    readonly pid: number,
+    readonly exitDescription: string,
+    readonly logTail: string,
+  ) {
+    super(`${server} (pid ${pid}) ${exitDescription}; log tail:\n${logTail}`);
+    this.name = "ServerExitedError";
+  }
+}
+
+/** The last `maxLines` lines of a log file (reads at most the final 64 KiB). */
+export function logTail(file: string, maxLines = 40): string {
+  if (!existsSync(file)) return `(no log at ${file})`;
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const lines = buffer.toString("utf8").split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    return lines.slice(-maxLines).join("\n") || "(log is empty)";
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function describeExit(exit: ServerExit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+const EXIT_RECORD = "exit.json";
+
+function writeExitRecord(runDir: string, exit: ServerExit): void {
+  try {
+    writeFileSync(join(runDir, EXIT_RECORD), JSON.stringify(exit));
+  } catch {
+    // run directory already removed
+  }
+}
+
+/**
+ * From any process: a {@link ServerExitedError} when the server with this PID, started by the harness in
+ * `runDir`, is no longer running; undefined while it runs.
+ */
+export function checkServer(server: { name: string; pid: number; logFile: string; dataDir: string }): ServerExitedError | undefined {
+  if (pidAlive(server.pid)) return undefined;
+  let description = "is no longer running";
+  try {
+    description = describeExit(JSON.parse(readFileSync(join(server.dataDir, EXIT_RECORD), "utf8")) as ServerExit);
+  } catch {
+    // the starting process has not recorded the exit (yet)
+  }
+  return new ServerExitedError(server.name, server.pid, description, logTail(server.logFile));
+}
+
+/** Whether a PID names a live process. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A fresh, unique directory for one server run. Its path carries the server name and a random part, so that
+ * `pgrep -f <dir>` finds exactly this run's processes even when several test runs share the machine.
+ */
+export function makeRunDir(server: string): string {
+  const root = process.env.HELK_RUN_ROOT ?? tmpdir();
+  return mkdtempSync(join(root, `helk-${server}-`));
+}
+
+export interface LaunchOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  runDir: string;
+  logFile: string;
+  /**
+   * Tie the server's life to this Node process: it gets SIGTERM when we die, even by SIGKILL (Linux
+   * parent-death signal through `setpriv`), and is killed on our exit. True for tests; the CLI's
+   * background servers set it false.
+   */
+  linkToParent: boolean;
+  /** Remove `runDir` on stop. */
+  removeRunDir: boolean;
+  /** Grace period between SIGTERM and SIGKILL. */
+  stopTimeoutMs?: number;
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort on any exit of this process (failures, process.exit from Ctrl-C handlers): no server outlives it.
+  process.on("exit", () => {
+    for (const child of liveChildren) killGroup(child.pid, "SIGKILL");
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A running server process with an exit watchdog. Subclass handles add endpoints. */
+export class ServerProcess implements ServerHandle {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  readonly dataDir: string;
+  exit: ServerExit | undefined;
+  readonly exited: Promise<ServerExit>;
+  private readonly child: ChildProcess;
+  private readonly options: LaunchOptions;
+  private stopping = false;
+
+  private constructor(child: ChildProcess, options: LaunchOptions) {
+    this.child = child;
+    this.options = options;
+    this.name = options.name;
+    this.pid = child.pid!;
+    this.logFile = options.logFile;
+    this.dataDir = options.runDir;
+    this.exited = new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.exit = { code, signal };
+        liveChildren.delete(child);
+        // Test workers cannot see our child's exit status; they read it from here (see checkServer).
+        if (!this.stopping) writeExitRecord(options.runDir, this.exit);
+        resolve(this.exit);
+      });
+    });
+  }
+
+  /** Starts `command` in its own process group with stdout and stderr appended to `logFile`. */
+  static async launch(options: LaunchOptions): Promise<ServerProcess> {
+    const log = createWriteStream(options.logFile, { flags: "a" });
+    await new Promise<void>((resolve, reject) => log.once("open", () => resolve()).once("error", reject));
+    const [command, args] = options.linkToParent
+      ? ["setpriv", ["--pdeathsig", "TERM", "--", options.command, ...options.args]]
+      : [options.command, options.args];
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? options.runDir,
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
+    log.close();
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (error) =>
+        reject(new Error(`${options.name}: could not run ${command}: ${error.message}`, { cause: error })),
+      );
+    });
+    if (options.linkToParent) {
+      liveChildren.add(child);
+      installExitHook();
+    } else {
+      child.unref();
+    }
+    return new ServerProcess(child, options);
+  }
+
+  assertRunning(): void {
+    if (this.exit) throw this.exitedError();
+  }
+
+  exitedError(): ServerExitedError {
+    return new ServerExitedError(this.name, this.pid, describeExit(this.exit!), logTail(this.logFile));
+  }
+
+  /**
+   * Polls `probe` until it resolves true. Fails early, with the server's log tail, when the process exits;
+   * fails with the log tail after `timeoutMs`.
+   */
+  async waitUntilReady(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    let lastProblem = "no answer yet";
+    while (Date.now() - started < timeoutMs) {
+      this.assertRunning();
+      try {
+        if (await probe()) return;
+      } catch (error) {
+        lastProblem = (error as Error).message;
+      }
+      this.assertRunning();
+      await Promise.race([sleep(250), this.exited]);
+    }
+    throw new Error(
+      `${this.name} (pid ${this.pid}) did not become ready (${what}) within ${timeoutMs} ms; last problem: ` +
+        `${lastProblem}; log tail (${this.logFile}):\n${logTail(this.logFile)}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      if (!this.exit) {
+        killGroup(this.pid, "SIGTERM");
+        let timer: NodeJS.Timeout | undefined;
+        const graceOver = new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs ?? 20_000);
+        });
+        const finished = await Promise.race([this.exited.then(() => true), graceOver]);
+        clearTimeout(timer);
+        if (!finished) {
+          killGroup(this.pid, "SIGKILL");
+          await this.exited;
+        }
+      }
+      // Helpers the server started in its process group (Jupyter kernels) go with it.
+      killGroup(this.pid, "SIGKILL");
+      if (this.options.removeRunDir) rmSync(this.options.runDir, { recursive: true, force: true });
+    }
+    await this.exited;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether the run directories of this process's servers should survive `stop()` (for debugging). */
+export function keepRunDirs(): boolean {
+  return process.env.HELK_KEEP_RUN_DIRS === "1";
+}

@@ -1,0 +1,70 @@
+import { startJupyter, type JupyterServer } from "./jupyter.ts";
+import { startKafka, type KafkaServer } from "./kafka.ts";
+import { startOpenSearch, type OpenSearchServer } from "./opensearch.ts";
+
+export interface RunningServices {
+  kafka?: KafkaServer;
+  engine?: OpenSearchServer;
+  jupyter?: JupyterServer;
+}
+
+export type ServiceKey = keyof RunningServices;
+export const SERVICE_KEYS: readonly ServiceKey[] = ["kafka", "engine", "jupyter"];
+
+export interface StartServicesOptions {
+  /** Which to start. Default all three. */
+  only?: readonly ServiceKey[];
+  /** Passed to each server; false for servers that must outlive this process (the CLI's `up`). */
+  linkToParent?: boolean;
+  /** Called as each server becomes ready or fails, with the seconds since the start. */
+  onProgress?: (message: string) => void;
+}
+
+/**
+ * Starts the servers in parallel (their JVM starts overlap; resolution is cached). When any fails, stops the
+ * ones that did start and throws one error naming every failure.
+ */
+export async function startServices(options: StartServicesOptions = {}): Promise<RunningServices> {
+  const only = options.only ?? SERVICE_KEYS;
+  const linkToParent = options.linkToParent ?? true;
+  const started = Date.now();
+  const progress = (message: string) => options.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const starters: Record<ServiceKey, () => Promise<RunningServices[ServiceKey]>> = {
+    kafka: () => startKafka({ linkToParent }),
+    engine: () => startOpenSearch({ linkToParent }),
+    jupyter: () => startJupyter({ linkToParent }),
+  };
+  const results = await Promise.allSettled(
+    only.map(async (key) => {
+      progress(`starting ${key}`);
+      try {
+        const server = await starters[key]();
+        progress(`${server!.name} ready (pid ${server!.pid}, ${describeEndpoint(key, server)})`);
+        return [key, server] as const;
+      } catch (error) {
+        progress(`${key} failed`);
+        throw error;
+      }
+    }),
+  );
+  const running: RunningServices = {};
+  const failures: string[] = [];
+  for (const result of results) {
+    if (result.status === "fulfilled") Object.assign(running, { [result.value[0]]: result.value[1] });
+    else failures.push((result.reason as Error).message);
+  }
+  if (failures.length > 0) {
+    await stopServices(running);
+    throw new Error(`service harness: ${failures.length} server(s) failed to start:\n${failures.join("\n\n")}`);
+  }
+  return running;
+}
+
+export async function stopServices(running: RunningServices): Promise<void> {
+  await Promise.all(SERVICE_KEYS.map((key) => running[key]?.stop()));
+}
+
+function describeEndpoint(key: ServiceKey, server: RunningServices[ServiceKey]): string {
+  if (key === "kafka") return (server as KafkaServer).bootstrap;
+  return (server as OpenSearchServer | JupyterServer).url;
+}
