@@ -1,9 +1,7 @@
+import { dashboards as helkDashboards } from "../../dashboards/definitions.ts";
 import type { StackEndpoints } from "../endpoints.ts";
 import { basicAuth, excerpt, httpGet, under } from "../http.ts";
 import type { CheckGroup, SmokeCheck } from "../runner.ts";
-
-/** Titles of the dashboards HELK ships (dashboards as code, `dashboards/`). */
-export const helkDashboardTitles = ["HELK — Sysmon and ATT&CK", "HELK — Process network connections", "HELK — ATT&CK coverage"];
 
 type DashboardsEndpoint = NonNullable<StackEndpoints["dashboards"]>;
 
@@ -14,7 +12,7 @@ const productName = { kibana: "kibana", "opensearch-dashboards": "opensearch-das
  * `GET /api/saved_objects/_find?type=dashboard`. Both products accept the engine's user (basic auth).
  * Skipped with the reason when the stack deploys no dashboards UI.
  */
-export function dashboardsChecks(endpoints: StackEndpoints, expectedTitles: readonly string[] = helkDashboardTitles): CheckGroup {
+export function dashboardsChecks(endpoints: StackEndpoints): CheckGroup {
   const ui = endpoints.dashboards;
   const skipped = (check: Omit<SmokeCheck, "run">): SmokeCheck => ({
     ...check,
@@ -46,14 +44,15 @@ export function dashboardsChecks(endpoints: StackEndpoints, expectedTitles: read
         async run({ signal }) {
           const url = under(ui.url, "api/saved_objects/_find", { type: "dashboard", per_page: "1000", fields: "title" });
           const res = await httpGet(name, url, { headers, signal });
-          const objects = (res.body as { saved_objects?: Array<{ attributes?: { title?: string } }> }).saved_objects;
+          const objects = (res.body as { saved_objects?: Array<{ id?: string }> }).saved_objects;
           if (res.status !== 200 || !Array.isArray(objects)) {
             throw new Error(`${name} at ${ui.url} answered ${res.status} for the saved objects API: ${excerpt(res.body)}`);
           }
-          const titles = new Set(objects.map((o) => o.attributes?.title));
-          const missing = expectedTitles.filter((t) => !titles.has(t));
+          // Saved-object ids are stable (`helk dashboards import` overwrites by id), titles may be edited by users.
+          const ids = new Set(objects.map((o) => o.id));
+          const missing = helkDashboards.filter((d) => !ids.has(d.id)).map((d) => `${d.title} (${d.id})`);
           if (missing.length > 0) throw new Error(`${name} at ${ui.url} lacks dashboard(s): ${missing.join(", ")}`);
-          return { status: "pass", message: `${expectedTitles.length} HELK dashboard(s) present` };
+          return { status: "pass", message: `${helkDashboards.length} HELK dashboard(s) present` };
         },
       },
     ],

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { dashboardsChecks, helkDashboardTitles } from "../../smoke/checks/dashboards.ts";
+import { dashboards } from "../../dashboards/definitions.ts";
+import { dashboardsChecks } from "../../smoke/checks/dashboards.ts";
 import { parseEndpoints, secretsOf } from "../../smoke/endpoints.ts";
 import { runChecks, type CheckGroup } from "../../smoke/runner.ts";
 import { startFakeDashboards, type FakeDashboards, type FakeDashboardsOptions } from "./fake-dashboards.ts";
@@ -7,7 +8,7 @@ import { startFakeDashboards, type FakeDashboards, type FakeDashboardsOptions } 
 // The dashboards UI check runs against a stand-in HTTP server that answers as Kibana's and OpenSearch
 // Dashboards' documented status and saved-objects APIs do: no real server of either can run here.
 
-const helkDashboards = helkDashboardTitles.map((title, i) => ({ id: `helk-${i}`, title }));
+const helkDashboards = dashboards.map((d) => ({ id: d.id, title: d.title }));
 const password = "dash-Secret-9";
 let server: FakeDashboards | undefined;
 afterEach(async () => {
@@ -37,9 +38,10 @@ async function run(options: Omit<FakeDashboardsOptions, "auth">, engineCreds = t
 describe("dashboards checks against Kibana's documented API", () => {
   it("pass when the status is available and the HELK dashboards exist, sending the engine user", async () => {
     const r = await run({ kind: "kibana", health: "available", dashboards: [...helkDashboards, { id: "x", title: "other" }] });
+    expect(helkDashboards.length).toBeGreaterThanOrEqual(3);
     expect(r["dashboards.status"]).toMatchObject({ status: "pass" });
     expect(r["dashboards.status"]!.message).toContain("9.1.0");
-    expect(r["dashboards.saved-objects"]).toMatchObject({ status: "pass", message: "3 HELK dashboard(s) present" });
+    expect(r["dashboards.saved-objects"]).toMatchObject({ status: "pass", message: `${helkDashboards.length} HELK dashboard(s) present` });
     expect(server!.requests.map((q) => q.path)).toContain("/api/saved_objects/_find?type=dashboard&per_page=1000&fields=title");
     expect(server!.requests.every((q) => q.authorization?.startsWith("Basic "))).toBe(true);
   });
@@ -53,7 +55,7 @@ describe("dashboards checks against Kibana's documented API", () => {
   it("fail listing the HELK dashboards that are missing", async () => {
     const r = await run({ kind: "kibana", health: "available", dashboards: helkDashboards.slice(1) });
     expect(r["dashboards.saved-objects"]).toMatchObject({ status: "fail" });
-    expect(r["dashboards.saved-objects"]!.message).toContain(`lacks dashboard(s): ${helkDashboardTitles[0]}`);
+    expect(r["dashboards.saved-objects"]!.message).toContain(`lacks dashboard(s): ${dashboards[0]!.title} (${dashboards[0]!.id})`);
   });
 
   it("fail with the server's answer when the credentials are refused, without printing them", async () => {
