@@ -2,32 +2,36 @@ import type { Dashboard, DataView, FieldType } from "./model.ts";
 
 /**
  * HELK's data views and dashboards. Index names and field names follow the shared contract
- * (enriched events, joined process/network documents, ATT&CK techniques and coverage).
+ * (enriched events, joined process/network documents, ATT&CK techniques and coverage); field types follow
+ * the index templates of the parts that write them (`enrichment/templates.ts`, `attack/attack-index.ts`),
+ * which the integration test checks against the engine's mappings.
  */
 
 /** Fields of an enriched event (the enrichment service's schema); the joined documents carry the same names. */
 const eventFields: Record<string, FieldType> = {
   "@timestamp": "date",
-  event_id: "long",
+  event_id: "integer",
   channel: "keyword",
   host_name: "keyword",
   process_guid: "keyword",
   process_id: "long",
   process_name: "keyword",
   process_path: "keyword",
-  command_line: "keyword",
+  command_line: "text",
+  "command_line.keyword": "keyword",
   parent_process_guid: "keyword",
   parent_process_name: "keyword",
   parent_process_path: "keyword",
-  parent_command_line: "keyword",
+  parent_command_line: "text",
+  "parent_command_line.keyword": "keyword",
   user_name: "keyword",
   hash_sha1: "keyword",
   hash_md5: "keyword",
   hash_sha256: "keyword",
   src_ip: "ip",
-  src_port: "long",
+  src_port: "integer",
   dst_ip: "ip",
-  dst_port: "long",
+  dst_port: "integer",
   dst_hostname: "keyword",
   network_protocol: "keyword",
   rule_name: "keyword",
@@ -62,10 +66,16 @@ export const mitreAttackDataView: DataView = {
   name: "HELK MITRE ATT&CK techniques",
   fields: {
     technique_id: "keyword",
-    technique_name: "keyword",
+    technique_name: "text",
+    "technique_name.keyword": "keyword",
     tactics: "keyword",
     platforms: "keyword",
     is_subtechnique: "boolean",
+    parent_id: "keyword",
+    status: "keyword",
+    deprecated: "boolean",
+    revoked: "boolean",
+    url: "keyword",
   },
 };
 
@@ -258,6 +268,15 @@ export const attackCoverageDashboard: Dashboard = {
         },
       },
       grid: { x: 0, y: 0, w: 48, h: 40 },
+    },
+    {
+      id: "helk-attack-techniques-per-tactic",
+      title: "ATT&CK techniques per tactic (knowledge base)",
+      description: "Active techniques and sub-techniques in the loaded ATT&CK release, for scale next to the coverage.",
+      dataView: mitreAttackDataView,
+      filter: "NOT revoked:true AND NOT deprecated:true",
+      query: { kind: "top_values", fields: ["tactics"], size: 14 },
+      grid: { x: 0, y: 40, w: 48, h: 14 },
     },
   ],
 };
