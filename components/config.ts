@@ -1,0 +1,432 @@
+import { z } from "zod";
+
+/**
+ * The one schema of a HELK deployment: every `helk:` key of a stack file (`stacks/Pulumi.<stack>.yaml`).
+ *
+ * It is validated as a whole before any resource is declared. Unknown keys are errors (typos must not be
+ * silently ignored), every field has a default so the smallest stack file is `helk:target: docker`, and an
+ * invalid file fails with one {@link HelkConfigError} listing every problem by key path.
+ */
+
+/** Pulumi config namespace of every HELK setting. */
+export const CONFIG_NAMESPACE = "helk";
+
+/** An image reference pinned to a tag or digest: `repo[:port]/name:tag` or `...@sha256:...`. */
+const pinnedImage = z.string().superRefine((image, ctx) => {
+  const digest = /@sha256:[a-f0-9]{64}$/.test(image);
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
+  if (!digest && !tag) ctx.addIssue({ code: "custom", message: `must be pinned to a tag or digest, got "${image}"` });
+  else if (!digest && tag === "latest")
+    ctx.addIssue({ code: "custom", message: `must be pinned to a version, not "latest" (got "${image}")` });
+});
+
+/** A Kubernetes-style quantity of bytes: `512Mi`, `2Gi`, `10G`. */
+const byteQuantity = z
+  .string()
+  .regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti|K|M|G|T)$/, 'must be a size like "512Mi" or "10Gi"');
+
+/** A JVM heap size: `512m`, `1g`. */
+const heapSize = z.string().regex(/^[1-9][0-9]*[mg]$/, 'must be a heap size like "512m" or "1g"');
+
+/** A Pulumi secret as it may appear: decrypted by the Pulumi engine, or still `{ secure: ... }` in a raw file. */
+const secretValue = z.union([z.string().min(1), z.object({ secure: z.string() }).strict()], {
+  error: "must be a non-empty string or a Pulumi secret",
+});
+
+const port = z.number().int().min(1).max(65535);
+
+/** CPU and memory of one container: requests on Kubernetes, limits on both targets. */
+const resources = (cpu: number, memory: string) =>
+  z
+    .object({
+      /** CPU cores (fractions allowed). Kubernetes request and limit; Docker `--cpus`. */
+      cpu: z.number().positive().max(64).default(cpu),
+      /** Memory limit (and Kubernetes request). */
+      memory: byteQuantity.default(memory),
+    })
+    .strict()
+    .prefault({});
+
+const topic = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a Kafka topic name ([a-zA-Z0-9._-], 1..249 chars)"),
+    /** Default 3. */
+    partitions: z.number().int().min(1).max(1000).default(3),
+    /** Default: min(3, brokers). */
+    replicationFactor: z.number().int().min(1).optional(),
+    /** Hours a message is kept; default 168 (7 days). */
+    retentionHours: z.number().int().min(1).default(168),
+  })
+  .strict();
+
+const kafka = z
+  .object({
+    /** Default `apache/kafka:3.9.1` (its env conventions are documented in components/kafka.ts). */
+    image: pinnedImage.default("apache/kafka:3.9.1"),
+    /** Kafka nodes. Every node is broker and KRaft controller, so the controller quorum is this number. Default 1. */
+    brokers: z.number().int().min(1).max(9).default(1),
+    /** JVM heap of each broker. Default 512m. */
+    heap: heapSize.default("512m"),
+    resources: resources(1, "1Gi"),
+    /** Persistent storage per broker. Default 5Gi. */
+    storage: byteQuantity.default("5Gi"),
+    /** Published port of the first broker (the next brokers get the next ports); null: not published. Default 9092. */
+    port: port.nullable().default(9092),
+    /** Topics the enrichment consumes. Default ["winlogbeat"]. */
+    eventTopics: z.array(z.string()).min(1).default(["winlogbeat"]),
+    /** Where events that cannot be processed go. Default "helk-dead-letter". */
+    deadLetterTopic: z.string().default("helk-dead-letter"),
+    /** Topics created by the kafka-topics setup job. Default: winlogbeat and helk-dead-letter. */
+    topics: z.array(topic).min(1).prefault([{ name: "winlogbeat" }, { name: "helk-dead-letter", partitions: 1 }]),
+  })
+  .strict()
+  .prefault({});
+
+const engine = z
+  .object({
+    /** `elasticsearch` (default) or `opensearch`. */
+    kind: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch"),
+    /** Default `docker.elastic.co/elasticsearch/elasticsearch:9.1.5` or `opensearchproject/opensearch:2.19.3`. */
+    image: pinnedImage.optional(),
+    /** Engine nodes (each master-eligible and data). Default 1 (single-node discovery). */
+    nodes: z.number().int().min(1).max(9).default(1),
+    /** Replica shards per index the index templates ask for; at most nodes - 1. Default 0. */
+    indexReplicas: z.number().int().min(0).default(0),
+    /** JVM heap per node. Default 1g. */
+    heap: heapSize.default("1g"),
+    resources: resources(1, "2Gi"),
+    /** Persistent storage per node. Default 10Gi. */
+    storage: byteQuantity.default("10Gi"),
+    /** Security (authentication) on. Default true for elasticsearch, false for opensearch. */
+    security: z.boolean().optional(),
+    /** Published HTTP port; null: not published. Default 9200. */
+    port: port.nullable().default(9200),
+  })
+  .strict()
+  .prefault({});
+
+const dashboards = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** `kibana` for elasticsearch, `opensearch-dashboards` for opensearch (default: the one matching the engine). */
+    kind: z.enum(["kibana", "opensearch-dashboards"]).optional(),
+    /** Default `docker.elastic.co/kibana/kibana:9.1.5` or `opensearchproject/opensearch-dashboards:2.19.3`. */
+    image: pinnedImage.optional(),
+    /** Default 1. */
+    replicas: z.number().int().min(1).max(10).default(1),
+    resources: resources(1, "1Gi"),
+    /** Published port; null: not published. Default 5601. */
+    port: port.nullable().default(5601),
+  })
+  .strict()
+  .prefault({});
+
+const enrichment = z
+  .object({
+    enabled: z.boolean().default(true),
+    /**
+     * Name:tag of the enrichment image. On docker it is built from `enrichment/Dockerfile` under this name; on
+     * kubernetes it must be pushed to a registry the cluster pulls from. Default `helk-enrichment:0.1.0`.
+     */
+    image: pinnedImage.default("helk-enrichment:0.1.0"),
+    /** Build argument BASE_IMAGE of `enrichment/Dockerfile`. Default `node:20.20.2-bookworm-slim`. */
+    baseImage: pinnedImage.default("node:20.20.2-bookworm-slim"),
+    /** Consumer instances sharing the partitions of one consumer group. Default 1. */
+    replicas: z.number().int().min(1).max(20).default(1),
+    /** Default "helk-enrichment". */
+    consumerGroup: z.string().min(1).default("helk-enrichment"),
+    /** ATT&CK bundle path or URL inside the container; default: the enrichment's own default. */
+    attackBundle: z.string().optional(),
+    resources: resources(0.5, "512Mi"),
+    /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
+    port: port.nullable().default(8080),
+  })
+  .strict()
+  .prefault({});
+
+const jupyter = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Default `quay.io/jupyter/base-notebook:2024-12-09`. */
+    image: pinnedImage.default("quay.io/jupyter/base-notebook:2024-12-09"),
+    resources: resources(1, "1Gi"),
+    /** Persistent storage for notebooks. Default 2Gi. */
+    storage: byteQuantity.default("2Gi"),
+    /** Published port; null: not published. Default 8888. */
+    port: port.nullable().default(8888),
+  })
+  .strict()
+  .prefault({});
+
+const setup = z
+  .object({
+    /** Create the Kafka topics (`helk kafka ensure-topics`). Default true. */
+    kafkaTopics: z.boolean().default(true),
+    /** Set the dashboards' service-account password in Elasticsearch (`helk engine security`). Default true. */
+    engineSecurity: z.boolean().default(true),
+    /** Install the HELK index templates (`helk engine templates`). Default true. */
+    indexTemplates: z.boolean().default(true),
+    /** Load MITRE ATT&CK into the engine (`helk attack load`). Default true. */
+    attackLoad: z.boolean().default(true),
+    /** Import the HELK dashboards (`helk dashboards import`). Default true. */
+    dashboardsImport: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
+const images = z
+  .object({
+    /** Pull registry images (docker.RemoteImage). false: the images already exist locally (e2e). Default true. */
+    pull: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
+
+const ports = z
+  .object({
+    /** Host address published ports bind to. Default 127.0.0.1 (never 0.0.0.0 unless asked). */
+    bindAddress: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).default("127.0.0.1"),
+    /** Host name clients outside the stack use to reach Kafka (its advertised external listener). Default: bindAddress. */
+    advertisedHost: z.string().min(1).optional(),
+  })
+  .strict()
+  .prefault({});
+
+const credentials = z
+  .object({
+    /** Generate missing passwords and tokens with @pulumi/random. Default true. */
+    generate: z.boolean().default(true),
+    /** Password of the engine superuser (`elastic` or `admin`). */
+    enginePassword: secretValue.optional(),
+    /** Password of the dashboards' service account (`kibana_system`); elasticsearch only. */
+    dashboardsPassword: secretValue.optional(),
+    /** Jupyter token. */
+    jupyterToken: secretValue.optional(),
+  })
+  .strict()
+  .prefault({});
+
+const kubernetes = z
+  .object({
+    /** Namespace of every object. Default "helk". */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label")
+      .default("helk"),
+    /** Storage class of the volume claims; default: the cluster's default class. */
+    storageClass: z.string().optional(),
+    /** Schedulable nodes; replicas with required anti-affinity may not exceed it. Default 3. */
+    nodes: z.number().int().min(1).default(3),
+    /** Name of the Secret holding credentials (keys: engine-password, dashboards-password, jupyter-token). */
+    credentialsSecret: z.string().default("helk-credentials"),
+  })
+  .strict()
+  .prefault({});
+
+export const helkConfigSchema = z
+  .object({
+    /** `docker` (one Docker host, via Pulumi) or `kubernetes` (cdk8s manifests). Required. */
+    target: z.enum(["docker", "kubernetes"]),
+    /** Prefix of every resource name (containers, volumes, network, Kubernetes objects). Default "helk". */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,20}$/, "must be lower-case letters, digits and dashes, starting with a letter")
+      .default("helk"),
+    images,
+    ports,
+    kafka,
+    engine,
+    dashboards,
+    enrichment,
+    jupyter,
+    setup,
+    credentials,
+    kubernetes,
+  })
+  .strict()
+  .superRefine(crossFieldChecks);
+
+type Parsed = z.output<typeof helkConfigSchema>;
+
+function crossFieldChecks(config: Parsed, ctx: z.RefinementCtx): void {
+  const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const { kafka, engine, dashboards, kubernetes, credentials } = config;
+
+  if (kafka.brokers % 2 === 0)
+    problem(
+      ["kafka", "brokers"],
+      `must be odd: every broker is also a KRaft controller and the controller quorum needs a majority, got ${kafka.brokers}`,
+    );
+  kafka.topics.forEach((topic, index) => {
+    if ((topic.replicationFactor ?? 1) > kafka.brokers)
+      problem(
+        ["kafka", "topics", index, "replicationFactor"],
+        `must be <= helk:kafka.brokers (${kafka.brokers}), got ${topic.replicationFactor}`,
+      );
+  });
+  const topicNames = kafka.topics.map((topic) => topic.name);
+  for (const name of [...kafka.eventTopics, kafka.deadLetterTopic]) {
+    if (!topicNames.includes(name))
+      problem(["kafka", "topics"], `must declare topic "${name}" (used by helk:kafka.eventTopics or deadLetterTopic)`);
+  }
+  if (engine.indexReplicas > engine.nodes - 1)
+    problem(
+      ["engine", "indexReplicas"],
+      `must be <= helk:engine.nodes - 1 (${engine.nodes - 1}): a replica never shares a node with its primary, got ${engine.indexReplicas}`,
+    );
+  if (dashboards.kind && dashboards.kind !== matchingDashboards(engine.kind))
+    problem(
+      ["dashboards", "kind"],
+      `must be "${matchingDashboards(engine.kind)}" to match helk:engine.kind "${engine.kind}", got "${dashboards.kind}"`,
+    );
+  if (config.target === "kubernetes") {
+    const spread: [string[], number][] = [
+      [["kafka", "brokers"], kafka.brokers],
+      [["engine", "nodes"], engine.nodes],
+    ];
+    for (const [path, replicas] of spread) {
+      if (replicas > kubernetes.nodes)
+        problem(
+          path,
+          `must be <= helk:kubernetes.nodes (${kubernetes.nodes}): replicas are spread one per node, got ${replicas}`,
+        );
+    }
+    if (!credentials.generate && engineSecurityOn(config) && !credentials.enginePassword)
+      problem(
+        ["credentials", "enginePassword"],
+        "is required on target kubernetes when helk:credentials.generate is false",
+      );
+  }
+  if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
+    problem(
+      ["engine", "nodes"],
+      `must be 1 on target docker while Elasticsearch security is on (several nodes need transport TLS certificates, provided on kubernetes by a Secret), got ${engine.nodes}`,
+    );
+  if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
+    problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
+}
+
+export function matchingDashboards(kind: Parsed["engine"]["kind"]): "kibana" | "opensearch-dashboards" {
+  return kind === "elasticsearch" ? "kibana" : "opensearch-dashboards";
+}
+
+function engineSecurityOn(config: Parsed): boolean {
+  return config.engine.security ?? config.engine.kind === "elasticsearch";
+}
+
+const defaultImages = {
+  elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.5",
+  opensearch: "opensearchproject/opensearch:2.19.3",
+  kibana: "docker.elastic.co/kibana/kibana:9.1.5",
+  "opensearch-dashboards": "opensearchproject/opensearch-dashboards:2.19.3",
+} as const;
+
+/** The validated deployment, with every engine-dependent default resolved. */
+export type HelkConfig = Omit<Parsed, "engine" | "dashboards" | "kafka"> & {
+  engine: Parsed["engine"] & { image: string; security: boolean };
+  dashboards: Parsed["dashboards"] & { kind: "kibana" | "opensearch-dashboards"; image: string };
+  kafka: Omit<Parsed["kafka"], "topics"> & { topics: KafkaTopic[] };
+};
+export type KafkaTopic = Required<z.output<typeof topic>>;
+/** What a stack file may hold (every field optional except target). */
+export type HelkConfigInput = z.input<typeof helkConfigSchema>;
+export type SecretValue = z.output<typeof secretValue>;
+
+/** Every problem of an invalid config, one per line, each naming its `helk:` key path. */
+export class HelkConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid HELK config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+    this.name = "HelkConfigError";
+  }
+}
+
+/** Validates a whole deployment (the `helk:` keys without their prefix, as nested objects). */
+export function parseHelkConfig(raw: unknown): HelkConfig {
+  const result = helkConfigSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new HelkConfigError(result.error.issues.map(describeIssue));
+  const parsed = result.data;
+  const dashboardsKind = parsed.dashboards.kind ?? matchingDashboards(parsed.engine.kind);
+  const defaultReplication = Math.min(3, parsed.kafka.brokers);
+  return {
+    ...parsed,
+    kafka: {
+      ...parsed.kafka,
+      topics: parsed.kafka.topics.map((t) => ({ ...t, replicationFactor: t.replicationFactor ?? defaultReplication })),
+    },
+    engine: { ...parsed.engine, image: parsed.engine.image ?? defaultImages[parsed.engine.kind], security: engineSecurityOn(parsed) },
+    dashboards: { ...parsed.dashboards, kind: dashboardsKind, image: parsed.dashboards.image ?? defaultImages[dashboardsKind] },
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = keyPath(issue.path);
+  const got = "input" in issue ? describeValue(issue.input) : undefined;
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((k) => `${keyPath([...issue.path, k])} is not a known setting`).join("; ");
+    case "too_small":
+      return `${key} must be >= ${issue.minimum}, got ${got}`;
+    case "too_big":
+      return `${key} must be <= ${issue.maximum}, got ${got}`;
+    case "invalid_type":
+      return issue.input === undefined
+        ? `${key} is required (${issue.expected})`
+        : `${key} must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}, got ${got}`;
+    case "invalid_value":
+      return `${key} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${got}`;
+    default:
+      return `${key} ${issue.message}${got !== undefined && issue.code !== "custom" ? `, got ${got}` : ""}`;
+  }
+}
+
+function keyPath(path: PropertyKey[]): string {
+  let out = CONFIG_NAMESPACE;
+  path.forEach((segment, index) => {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else out += index === 0 ? `:${String(segment)}` : `.${String(segment)}`;
+  });
+  return out;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "a list";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+/**
+ * Turns flat `helk:<key>` config entries (a stack file's `config:` map, or `pulumi.runtime.allConfig()`) into
+ * the nested object {@link parseHelkConfig} validates. Keys of other namespaces are ignored. Pulumi hands
+ * structured values over as JSON text, so strings that parse as JSON objects or arrays are decoded.
+ */
+export function helkSettings(entries: Record<string, unknown>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(entries)) {
+    const [namespace, key] = splitKey(fullKey);
+    if (namespace !== CONFIG_NAMESPACE || key === undefined) continue;
+    settings[key] = decodeValue(value);
+  }
+  return settings;
+}
+
+function splitKey(fullKey: string): [string, string | undefined] {
+  const colon = fullKey.indexOf(":");
+  return colon < 0 ? [fullKey, undefined] : [fullKey.slice(0, colon), fullKey.slice(colon + 1)];
+}
+
+function decodeValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const trimmed = value.trim();
+  if (/^[[{]/.test(trimmed) || /^(true|false|-?\d+(\.\d+)?|null)$/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}

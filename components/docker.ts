@@ -1,0 +1,184 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { HelkConfig } from "./config.ts";
+import { startOrder, type DeploymentModel } from "./deployment.ts";
+import {
+  expandForInstance,
+  quantityToMiB,
+  type CredentialKey,
+  type EnvValue,
+  type ImageSpec,
+  type ServiceSpec,
+  type Topology,
+  type Workload,
+} from "./model.ts";
+
+/** Container names on the stack's network: `<prefix>-<workload>-<ordinal>`, alias `<prefix>-<workload>`. */
+export function dockerTopology(prefix: string): Topology {
+  return {
+    instanceHost: (workload, ordinal) => `${prefix}-${workload}-${ordinal}`,
+    serviceHost: (workload) => `${prefix}-${workload}`,
+  };
+}
+
+/** Arguments of the Docker rendering of a deployment. */
+export interface DockerDeploymentArgs {
+  /** The validated config (name prefix, bind address, `images.pull`). */
+  config: HelkConfig;
+  /** The platform-neutral deployment, described with {@link dockerTopology}. */
+  model: DeploymentModel;
+  /** Secret values of the credentials the workloads' env refers to. */
+  credentials: Partial<Record<CredentialKey, pulumi.Output<string>>>;
+}
+
+/**
+ * One Docker host: a private bridge network, one component resource per workload (containers, named volumes),
+ * started in dependency order; services are created with `wait: true`, so a dependent is created only once
+ * what it uses is healthy, and a job container runs to completion (`attach`) before what waits for it.
+ */
+export class DockerDeployment extends pulumi.ComponentResource {
+  readonly network: docker.Network;
+  readonly workloads: Record<string, DockerWorkload> = {};
+
+  constructor(name: string, args: DockerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("helk:docker:Deployment", name, {}, opts);
+    const prefix = args.config.name;
+    this.network = new docker.Network(`${prefix}-network`, { name: prefix, driver: "bridge" }, { parent: this });
+    const images = new Map<string, pulumi.Output<string>>();
+    const imageOf = (spec: ImageSpec) => {
+      let image = images.get(spec.ref);
+      if (!image) {
+        image = dockerImage(prefix, spec, args.config.images.pull, this);
+        images.set(spec.ref, image);
+      }
+      return image;
+    };
+    for (const workload of startOrder(args.model)) {
+      const dependsOn = [...workload.uses, ...workload.after].flatMap((dep) => this.workloads[dep]?.containers ?? []);
+      this.workloads[workload.name] = new DockerWorkload(
+        `${prefix}-${workload.name}`,
+        {
+          workload,
+          prefix,
+          image: imageOf(workload.image),
+          network: this.network.name,
+          bindAddress: args.config.ports.bindAddress,
+          credentials: args.credentials,
+        },
+        { parent: this, dependsOn },
+      );
+    }
+    this.registerOutputs({ network: this.network.name });
+  }
+}
+
+/** A pulled registry image, a locally present one (`images.pull: false`), or one built from the project. */
+function dockerImage(prefix: string, spec: ImageSpec, pull: boolean, parent: pulumi.Resource): pulumi.Output<string> {
+  const resourceName = `${prefix}-image-${spec.ref.replace(/[^a-zA-Z0-9.-]+/g, "-")}`;
+  if (spec.build)
+    // Context is the project root (Pulumi runs the program there): the image holds the whole project.
+    return new docker.Image(
+      resourceName,
+      { imageName: spec.ref, build: { context: ".", dockerfile: spec.build.dockerfile, args: spec.build.args }, skipPush: true },
+      { parent },
+    ).imageName;
+  if (!pull) return pulumi.output(spec.ref);
+  return new docker.RemoteImage(resourceName, { name: spec.ref, keepLocally: true }, { parent }).imageId;
+}
+
+/** Arguments of one workload's Docker resources. */
+export interface DockerWorkloadArgs {
+  workload: Workload;
+  /** Resource name prefix (`helk:name`, default "helk"). */
+  prefix: string;
+  /** Image id or name to run. */
+  image: pulumi.Input<string>;
+  /** Name of the stack's private network. */
+  network: pulumi.Input<string>;
+  /** Host address published ports bind to (default 127.0.0.1). */
+  bindAddress: string;
+  credentials: Partial<Record<CredentialKey, pulumi.Output<string>>>;
+}
+
+/** The containers (one per instance) and named volumes of one workload; a job is one run-to-completion container. */
+export class DockerWorkload extends pulumi.ComponentResource {
+  readonly containers: docker.Container[] = [];
+
+  constructor(name: string, args: DockerWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`helk:docker:${args.workload.title}`, name, {}, opts);
+    const { workload, prefix } = args;
+    const instances = workload.kind === "service" ? workload.replicas : 1;
+    for (let ordinal = 0; ordinal < instances; ordinal++) {
+      const containerName = workload.kind === "service" ? `${prefix}-${workload.name}-${ordinal}` : `${prefix}-${workload.name}`;
+      const common: docker.ContainerArgs = {
+        name: containerName,
+        hostname: containerName,
+        image: args.image,
+        envs: renderEnv(workload.env, ordinal, args.credentials),
+        ...(workload.command ? { entrypoints: workload.command.slice(0, 1), command: workload.command.slice(1) } : {}),
+        memory: quantityToMiB(workload.resources.memory),
+        cpus: String(workload.resources.cpu),
+        networksAdvanced: [{ name: args.network, aliases: [`${prefix}-${workload.name}`] }],
+        labels: [
+          { label: "helk.component", value: workload.name },
+          { label: "helk.deployment", value: prefix },
+        ],
+      };
+      const container =
+        workload.kind === "service"
+          ? new docker.Container(containerName, { ...common, ...serviceArgs(workload, ordinal, containerName, args, this) }, { parent: this })
+          : // A job runs once: attach waits for it to exit, mustRun=false accepts that it then stays stopped.
+            new docker.Container(containerName, { ...common, restart: "no", attach: true, logs: true, mustRun: false }, { parent: this });
+      this.containers.push(container);
+    }
+    this.registerOutputs({ containers: this.containers.map((c) => c.name) });
+  }
+}
+
+function serviceArgs(
+  service: ServiceSpec,
+  ordinal: number,
+  containerName: string,
+  args: DockerWorkloadArgs,
+  parent: pulumi.Resource,
+): Partial<docker.ContainerArgs> {
+  const health = service.health;
+  const mounts = service.volumes.map((volume) => ({
+    type: "volume",
+    target: volume.mountPath,
+    source: new docker.Volume(`${containerName}-${volume.name}`, { name: `${containerName}-${volume.name}` }, { parent }).name,
+  }));
+  return {
+    restart: "unless-stopped",
+    healthcheck: {
+      tests: ["CMD", ...health.command],
+      interval: `${health.intervalSeconds}s`,
+      timeout: `${health.timeoutSeconds}s`,
+      retries: health.retries,
+      startPeriod: `${health.startPeriodSeconds}s`,
+    },
+    // Created only when healthy, so dependents start after it.
+    wait: true,
+    waitTimeout: health.startPeriodSeconds + health.intervalSeconds * health.retries,
+    mounts,
+    ports: service.ports.flatMap((port) =>
+      port.publish === undefined ? [] : [{ internal: port.port, external: port.publish + ordinal, ip: args.bindAddress }],
+    ),
+  };
+}
+
+/** `NAME=value` lines; credential values stay Pulumi secrets. */
+function renderEnv(
+  env: Record<string, EnvValue>,
+  ordinal: number,
+  credentials: Partial<Record<CredentialKey, pulumi.Output<string>>>,
+): pulumi.Output<string[]> {
+  return pulumi.all(
+    Object.entries(env).map(([key, value]) => {
+      if (typeof value === "string") return pulumi.output(`${key}=${expandForInstance(value, ordinal)}`);
+      const secret = credentials[value.credential];
+      if (!secret) throw new Error(`${key} needs credential ${value.credential}, which was not provided`);
+      return secret.apply((s) => `${key}=${s}`);
+    }),
+  );
+}

@@ -1,0 +1,154 @@
+/**
+ * The platform-neutral description of a HELK deployment: what runs (image, command, env, ports, volumes, health
+ * check, resources, what it uses), never how. `docker.ts` and `kubernetes.ts` render the same description.
+ */
+
+/** Placeholder for the instance number (0, 1, ...) of a stateful workload in env values. */
+export const ORDINAL = "{{ordinal}}";
+
+/** Keys of the credentials every renderer can inject (Kubernetes: keys of the credentials Secret). */
+export type CredentialKey = "engine-password" | "dashboards-password" | "jupyter-token";
+
+/** An env value: plain text (may contain {@link ORDINAL}), or a credential injected by the renderer. */
+export type EnvValue = string | { credential: CredentialKey };
+
+export interface PortSpec {
+  /** IANA-style name (Kubernetes port name, at most 15 chars). */
+  name: string;
+  /** Port inside the container. */
+  port: number;
+  /**
+   * Host port the first instance is published on (the next instances get the next ports); undefined: not
+   * published. Only the Docker renderer publishes; it binds to the configured address.
+   */
+  publish?: number;
+}
+
+export interface VolumeSpec {
+  name: string;
+  mountPath: string;
+  /** Size of the claim (Kubernetes); Docker named volumes are unbounded. */
+  size: string;
+}
+
+/** A health check run inside the container, exec form (no shell unless the command starts one). */
+export interface HealthCheck {
+  command: string[];
+  /** What the command needs from the image, for whoever builds a compatible image. */
+  needs: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  /** Grace period after start before failures count. */
+  startPeriodSeconds: number;
+}
+
+export interface Resources {
+  /** CPU cores. */
+  cpu: number;
+  /** Memory limit as a Kubernetes quantity (`512Mi`, `2Gi`). */
+  memory: string;
+}
+
+export interface ImageSpec {
+  /** name:tag (pinned). */
+  ref: string;
+  /** Built from a Dockerfile instead of pulled (docker target); context is the project root. */
+  build?: { dockerfile: string; args: Record<string, string> };
+}
+
+interface WorkloadBase {
+  /** Short name, unique in the deployment (`kafka`, `engine`, ...); resource names are `<prefix>-<name>`. */
+  name: string;
+  /** Human-readable component name, also the Pulumi component type (`helk:docker:<title>`). */
+  title: string;
+  image: ImageSpec;
+  /** Full argv replacing the image's entrypoint; undefined: the image's own. */
+  command?: string[];
+  env: Record<string, EnvValue>;
+  resources: Resources;
+  /** Services this one talks to and waits for (healthy) before it starts. */
+  uses: string[];
+  /** Jobs that must have completed before this one starts (the docker target orders by it). */
+  after: string[];
+  /** Non-root user the image runs as (security contexts); undefined: the image needs root to start. */
+  runAsUser?: number;
+}
+
+export interface ServiceSpec extends WorkloadBase {
+  kind: "service";
+  /**
+   * The image's own start command. Needed only where a renderer must wrap it, e.g. to derive {@link ORDINAL}
+   * from the pod name on Kubernetes.
+   */
+  entrypoint?: string[];
+  ports: PortSpec[];
+  volumes: VolumeSpec[];
+  health: HealthCheck;
+  replicas: number;
+  /** Stable identity and own storage per instance (StatefulSet, numbered containers). */
+  stateful: boolean;
+  /** Peers of the same workload talk to each other (cluster formation). */
+  peers: boolean;
+  /** Files from a Kubernetes Secret made outside the stack (Kubernetes only; e.g. TLS certificates). */
+  secretMounts?: { secret: string; mountPath: string }[];
+  /** Reachable from outside the stack (UIs, ingest): admitted by network policy from anywhere on its ports. */
+  external: boolean;
+}
+
+export interface JobSpec extends WorkloadBase {
+  kind: "job";
+  command: string[];
+}
+
+export type Workload = ServiceSpec | JobSpec;
+
+/** How workload names resolve to host names on a target platform. */
+export interface Topology {
+  /** Host name of one instance of a stateful workload; `ordinal` may be {@link ORDINAL} for "this instance". */
+  instanceHost(workload: string, ordinal: number | typeof ORDINAL): string;
+  /** Host name that reaches any ready instance of a workload. */
+  serviceHost(workload: string): string;
+}
+
+/** Placeholder for "the host port this instance is published on": `base` + ordinal (docker target only). */
+export function publishedPort(base: number): string {
+  return `{{port:${base}}}`;
+}
+
+/** An env value for one instance: {@link ORDINAL} and {@link publishedPort} placeholders filled in. */
+export function expandForInstance(value: string, ordinal: number): string {
+  return value
+    .replaceAll(ORDINAL, String(ordinal))
+    .replace(/\{\{port:(\d+)\}\}/g, (_, base: string) => String(Number(base) + ordinal));
+}
+
+/** Credentials the workloads' env refers to, sorted (derived from the model, never listed twice). */
+export function neededCredentials(workloads: Workload[]): CredentialKey[] {
+  const keys = new Set<CredentialKey>();
+  for (const workload of workloads)
+    for (const value of Object.values(workload.env)) if (typeof value !== "string") keys.add(value.credential);
+  return [...keys].sort();
+}
+
+/** Megabytes in a Kubernetes byte quantity, for Docker's memory limit. */
+export function quantityToMiB(quantity: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi|Ti|K|M|G|T)$/.exec(quantity);
+  if (!match) throw new Error(`not a byte quantity: ${quantity}`);
+  const factor: Record<string, number> = {
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 * 1024,
+    K: 1000 / 1048576,
+    M: 1e6 / 1048576,
+    G: 1e9 / 1048576,
+    T: 1e12 / 1048576,
+  };
+  return Math.floor(Number(match[1]) * factor[match[2]!]!);
+}
+
+/** `bash /dev/tcp` probe: succeeds when something accepts TCP connections on the port (needs bash). */
+export function tcpCheck(port: number): string[] {
+  return ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`];
+}

@@ -1,0 +1,115 @@
+import type { HelkConfig } from "./config.ts";
+import type { DashboardsEndpoint } from "./dashboards.ts";
+import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
+import { enrichmentImage } from "./enrichment.ts";
+import type { KafkaEndpoint } from "./kafka.ts";
+import type { EnvValue, JobSpec } from "./model.ts";
+
+/** Arguments of the setup jobs component. */
+export interface SetupArgs {
+  /** Which jobs run (`helk:setup`; default: all that apply). */
+  settings: HelkConfig["setup"];
+  /** The jobs run `helk` from the enrichment image (it holds the whole project). */
+  enrichment: HelkConfig["enrichment"];
+  /** Replica shards the index templates ask for (`helk:engine.indexReplicas`, default 0). */
+  indexReplicas: number;
+  kafka: KafkaEndpoint;
+  engine: EngineEndpoint;
+  /** The dashboards UI, or null when disabled (no engine-security or import job then). */
+  dashboards: DashboardsEndpoint | null;
+}
+
+/** Job names other components wait for. */
+export const SETUP_JOBS = {
+  kafkaTopics: "setup-kafka-topics",
+  engineSecurity: "setup-engine-security",
+  indexTemplates: "setup-index-templates",
+  attackLoad: "setup-attack-load",
+  dashboardsImport: "setup-dashboards-import",
+} as const;
+
+/** argv that runs the `helk` CLI inside the project image (its WORKDIR is the project root). */
+export function helkCommand(...args: string[]): string[] {
+  return ["node", "--import", "tsx", "cli/helk.ts", ...args];
+}
+
+/**
+ * One-shot jobs after the services are healthy. Each runs a `helk` subcommand configured by env:
+ * - kafka topics: `helk setup kafka-topics` (HELK_KAFKA_BROKERS, HELK_KAFKA_TOPICS as JSON);
+ * - engine security: `helk setup engine-security` sets the `kibana_system` password (HELK_DASHBOARDS_PASSWORD)
+ *   with the superuser, Elasticsearch with security and Kibana only;
+ * - index templates: `helk setup index-templates` (HELK_ENGINE_INDEX_REPLICAS);
+ * - ATT&CK load: `helk attack load` (HELK_ATTACK_BUNDLE when configured);
+ * - dashboards import: `helk dashboards import` (HELK_DASHBOARDS_KIND, HELK_DASHBOARDS_URL).
+ * Every job also gets the engine client env (HELK_ENGINE_KIND/URL/USERNAME/PASSWORD).
+ */
+export function setupJobs(args: SetupArgs): JobSpec[] {
+  const { settings, kafka, engine, dashboards } = args;
+  const image = enrichmentImage(args.enrichment);
+  const engineEnv = engineClientEnv(engine);
+  const job = (name: string, title: string, command: string[], env: Record<string, EnvValue>, uses: string[], after: string[] = []): JobSpec => ({
+    kind: "job",
+    name,
+    title,
+    image,
+    command,
+    env,
+    resources: { cpu: 0.5, memory: "512Mi" },
+    uses,
+    after,
+    runAsUser: 1000,
+  });
+  const jobs: JobSpec[] = [];
+  if (settings.kafkaTopics)
+    jobs.push(
+      job(
+        SETUP_JOBS.kafkaTopics,
+        "KafkaTopicsJob",
+        helkCommand("setup", "kafka-topics"),
+        { HELK_KAFKA_BROKERS: kafka.bootstrap, HELK_KAFKA_TOPICS: JSON.stringify(kafka.topics) },
+        ["kafka"],
+      ),
+    );
+  if (settings.engineSecurity && engine.kind === "elasticsearch" && engine.secured && dashboards?.kind === "kibana")
+    jobs.push(
+      job(
+        SETUP_JOBS.engineSecurity,
+        "EngineSecurityJob",
+        helkCommand("setup", "engine-security"),
+        { ...engineEnv, HELK_DASHBOARDS_PASSWORD: { credential: "dashboards-password" } },
+        ["engine"],
+      ),
+    );
+  if (settings.indexTemplates)
+    jobs.push(
+      job(
+        SETUP_JOBS.indexTemplates,
+        "IndexTemplatesJob",
+        helkCommand("setup", "index-templates"),
+        { ...engineEnv, HELK_ENGINE_INDEX_REPLICAS: String(args.indexReplicas) },
+        ["engine"],
+      ),
+    );
+  if (settings.attackLoad)
+    jobs.push(
+      job(
+        SETUP_JOBS.attackLoad,
+        "AttackLoadJob",
+        helkCommand("attack", "load"),
+        { ...engineEnv, ...(args.enrichment.attackBundle ? { HELK_ATTACK_BUNDLE: args.enrichment.attackBundle } : {}) },
+        ["engine"],
+        settings.indexTemplates ? [SETUP_JOBS.indexTemplates] : [],
+      ),
+    );
+  if (settings.dashboardsImport && dashboards)
+    jobs.push(
+      job(
+        SETUP_JOBS.dashboardsImport,
+        "DashboardsImportJob",
+        helkCommand("dashboards", "import"),
+        { ...engineEnv, HELK_DASHBOARDS_KIND: dashboards.kind, HELK_DASHBOARDS_URL: dashboards.url },
+        ["engine", "dashboards"],
+      ),
+    );
+  return jobs;
+}
