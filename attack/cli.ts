@@ -77,6 +77,7 @@ export function registerAttackCommands(program: Command): void {
       const engine = createEngine(options);
       try {
         const sources = await eventSourceCountsFromEngine(engine, flags.events);
+        if (sources.length === 0) console.error(`warning: no events with channel and event_id in ${flags.events}; every score will be 0`);
         const observed = await observedTechniquesFromEngine(engine, flags.events);
         const report = computeCoverage(model, AttackLookup.fromModel(model), sources, observed, { platforms: flags.platform });
         const out = resolve(flags.out);

@@ -110,11 +110,11 @@ function sha256(bytes: Buffer): string {
  * (`HELK_DATA_DIR` or `../shared`), else the pinned official bundle (from the cache, or downloaded with the
  * checksum). The answer lists everything tried so a failure says where to look.
  */
-export function defaultAttackSource(): { source: string; tried: string[] } {
+export function defaultAttackSource(localBundle: () => string = attackBundlePath): { source: string; tried: string[] } {
   if (process.env.HELK_ATTACK_BUNDLE) return { source: process.env.HELK_ATTACK_BUNDLE, tried: ["HELK_ATTACK_BUNDLE"] };
   const tried: string[] = [];
   try {
-    const local = attackBundlePath();
+    const local = localBundle();
     if (existsSync(local)) return { source: local, tried };
     tried.push(local);
   } catch (err) {

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AttackBundleError, loadAttackBundle } from "../../attack/bundle.ts";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { AttackBundleError, loadAttackBundle, loadDefaultAttackBundle } from "../../attack/bundle.ts";
+import { defaultAttackSource, ENTERPRISE_ATTACK_PIN } from "../../attack/source.ts";
 import { AttackLookup } from "../../attack/lookup.ts";
 import { miniBundle } from "./mini-bundle.ts";
 
@@ -141,5 +142,34 @@ describe("bundles at http URLs", () => {
     await expect(loadAttackBundle(url, { cacheDir: join(dir, "c2") })).rejects.toThrow(/refusing to download without a pinned sha256/);
     await expect(loadAttackBundle(url, { sha256: "0".repeat(64), cacheDir: join(dir, "c3") })).rejects.toThrow(`sha256 is ${sha256}, pinned ${"0".repeat(64)}`);
     await expect(loadAttackBundle(`${base}/missing.json`, { sha256, cacheDir: join(dir, "c4") })).rejects.toThrow(/HTTP 404/);
+  });
+});
+
+describe("default bundle source", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("prefers HELK_ATTACK_BUNDLE, then the shared data, then the pinned official bundle", () => {
+    vi.stubEnv("HELK_ATTACK_BUNDLE", "/somewhere/bundle.json");
+    expect(defaultAttackSource().source).toBe("/somewhere/bundle.json");
+    vi.stubEnv("HELK_ATTACK_BUNDLE", "");
+    expect(defaultAttackSource(() => join(dir, "a.json"))).toEqual({ source: join(dir, "a.json"), tried: [] });
+    const fallback = defaultAttackSource(() => {
+      throw new Error("HELK data not found: looked in X");
+    });
+    expect(fallback).toEqual({ source: ENTERPRISE_ATTACK_PIN.url, tried: ["HELK data not found: looked in X", ENTERPRISE_ATTACK_PIN.url] });
+  });
+
+  it("does not download the pinned official bundle while its checksum is unknown", async () => {
+    expect(ENTERPRISE_ATTACK_PIN).toMatchObject({ version: "18.1", url: expect.stringContaining("ATT%26CK-v18.1/enterprise-attack/enterprise-attack.json") });
+    const fetchSpy = vi.fn();
+    await expect(loadAttackBundle(ENTERPRISE_ATTACK_PIN.url, { cacheDir: join(dir, "pin"), fetch: fetchSpy })).rejects.toThrow(/refusing to download without a pinned sha256/);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it("loads from HELK_ATTACK_BUNDLE and names what was tried when that fails", async () => {
+    vi.stubEnv("HELK_ATTACK_BUNDLE", write("env.json", JSON.stringify(miniBundle())));
+    expect((await loadDefaultAttackBundle()).techniques).toHaveLength(2);
+    vi.stubEnv("HELK_ATTACK_BUNDLE", join(dir, "nothing-here.json"));
+    await expect(loadDefaultAttackBundle()).rejects.toThrow(/no usable ATT&CK bundle; tried: HELK_ATTACK_BUNDLE\. Last error: .*nothing-here\.json: cannot read file: ENOENT/);
   });
 });
