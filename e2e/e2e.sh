@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# npm run e2e: a real `pulumi up` of the lab (stack e2e) on a local Docker engine, checked, then destroyed.
+# Prepares what it needs first (each step reuses its cache): Pulumi CLI and plugins, the Docker engine, the images.
+# Pulumi state lives in a local file backend under the cache (no account); secrets use a passphrase.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+start=$SECONDS
+log "== toolchain (Pulumi $PULUMI_VERSION, docker provider $DOCKER_PROVIDER_VERSION, random provider $RANDOM_PROVIDER_VERSION)"
+pulumi_bin="$(bash "$E2E_DIR/toolchain.sh")"
+export PATH="$pulumi_bin:$PATH"
+log "pulumi: $(command -v pulumi) $(pulumi version)"
+log "== docker engine"
+bash "$E2E_DIR/docker-engine.sh"
+log "== images"
+bash "$E2E_DIR/images.sh"
+log "preparation took $((SECONDS - start))s"
+
+mkdir -p "$HELK_CACHE_DIR/pulumi-state"
+export PULUMI_BACKEND_URL="file://$HELK_CACHE_DIR/pulumi-state"
+export PULUMI_HOME="$HELK_CACHE_DIR/pulumi-home"
+# The e2e stack's only secrets are generated test credentials; its salt is committed in stacks/Pulumi.e2e.yaml.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-helk-e2e}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
+cd "$REPO_DIR"
+node --import tsx e2e/run.ts
+log "npm run e2e took $((SECONDS - start))s"

@@ -1,0 +1,242 @@
+/**
+ * The e2e run proper (started by e2e/e2e.sh once the toolchain, the Docker engine and the images are ready):
+ * a real `pulumi up` of the `e2e` stack, health checks, the ATT&CK load job, `helk smoke`, a replayed recording,
+ * idempotence and a one-value change checked on the preview's JSON, then `pulumi destroy` and a search for
+ * anything of the stack left on the engine. Every step is logged; the first failure ends the run (after a destroy).
+ */
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+
+const STACK = "e2e";
+const stackFile = join("stacks", `Pulumi.${STACK}.yaml`);
+const cacheDir = process.env.HELK_CACHE_DIR ?? join(process.env.HOME ?? "/root", ".cache", "helk");
+const workDir = join(cacheDir, "e2e-run");
+
+interface Run {
+  code: number;
+  stdout: string;
+}
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} [e2e] ${message}\n`);
+}
+
+class E2eFailure extends Error {}
+
+function fail(message: string): never {
+  throw new E2eFailure(message);
+}
+
+/** Runs a command; its stderr (and stdout unless captured) goes to our stdout, so the log shows it. */
+function run(command: string, args: string[], options: { capture?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
+      env: { ...process.env, ...options.env },
+    });
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}
+
+async function mustRun(command: string, args: string[], options: { capture?: boolean } = {}): Promise<string> {
+  const result = await run(command, args, options);
+  if (result.code !== 0) fail(`${command} ${args.join(" ")} exited with ${result.code}`);
+  return result.stdout;
+}
+
+async function timed<T>(title: string, body: () => Promise<T>): Promise<T> {
+  log(`== ${title}`);
+  const start = Date.now();
+  const result = await body();
+  log(`== ${title}: done in ${seconds(Date.now() - start)}`);
+  return result;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The stack's resource-name prefix (`helk:name`): every container, volume and network of it starts so. */
+async function stackPrefix(): Promise<string> {
+  const config = parse(await readFile(stackFile, "utf8")) as { config: Record<string, unknown> };
+  const name = config.config["helk:name"];
+  if (typeof name !== "string") fail(`${stackFile}: helk:name must be set (it names the stack's Docker objects)`);
+  return name;
+}
+
+interface ContainerState {
+  name: string;
+  status: string;
+  health?: string;
+  exitCode: number;
+}
+
+async function stackContainers(prefix: string): Promise<ContainerState[]> {
+  const ids = (await mustRun("docker", ["ps", "-aq", "--filter", `name=^${prefix}-`], { capture: true })).split("\n").filter(Boolean);
+  if (ids.length === 0) return [];
+  const inspected = JSON.parse(await mustRun("docker", ["inspect", ...ids], { capture: true })) as Array<{
+    Name: string;
+    State: { Status: string; ExitCode: number; Health?: { Status: string } };
+  }>;
+  return inspected.map((c) => ({
+    name: c.Name.replace(/^\//, ""),
+    status: c.State.Status,
+    health: c.State.Health?.Status,
+    exitCode: c.State.ExitCode,
+  }));
+}
+
+/** Waits until every service container is healthy and every one-shot job exited 0; fails on an unhealthy one. */
+async function waitHealthy(prefix: string, timeoutMs: number): Promise<ContainerState[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const containers = await stackContainers(prefix);
+    const pending = containers.filter((c) => (c.health ? c.health !== "healthy" : c.status !== "exited" && c.status !== "running"));
+    const broken = containers.filter((c) => c.health === "unhealthy" || (c.status === "exited" && c.exitCode !== 0));
+    if (broken.length > 0) fail(`unhealthy: ${broken.map((c) => `${c.name} (${c.status}, exit ${c.exitCode}, ${c.health ?? "no health check"})`).join(", ")}`);
+    if (containers.length > 0 && pending.length === 0) return containers;
+    const summary = containers.map((c) => `${c.name}=${c.health ?? c.status}`).join(" ");
+    if (summary !== last) log(`waiting for health: ${summary || "no containers yet"}`);
+    last = summary;
+    if (Date.now() > deadline) fail(`not healthy after ${seconds(timeoutMs)}: ${summary}`);
+    await sleep(2000);
+  }
+}
+
+async function pulumi(args: string[], options: { capture?: boolean } = {}): Promise<string> {
+  return mustRun("pulumi", [...args, "--stack", STACK, "--non-interactive"], options);
+}
+
+/** Selects the e2e stack, creating it (passphrase secrets, salt from the committed stack file) when new. */
+async function selectStack(): Promise<void> {
+  const stacks = JSON.parse(await mustRun("pulumi", ["stack", "ls", "--json", "--non-interactive"], { capture: true })) as Array<{ name: string; resourceCount?: number }>;
+  const existing = stacks.find((s) => s.name === STACK || s.name.endsWith(`/${STACK}`));
+  if (!existing) {
+    log(`creating stack ${STACK} in ${process.env.PULUMI_BACKEND_URL}`);
+    await mustRun("pulumi", ["stack", "init", STACK, "--secrets-provider", "passphrase", "--non-interactive"]);
+  } else if ((existing.resourceCount ?? 0) > 0) {
+    // A run that died before its destroy left resources: remove them so this run starts from nothing.
+    log(`stack ${STACK} still holds ${existing.resourceCount} resources from an earlier run: destroying them first`);
+    await pulumi(["destroy", "--yes", "--skip-preview"]);
+  }
+}
+
+interface PreviewStep {
+  op: string;
+  urn: string;
+}
+
+/** `pulumi preview --json` (optionally with another config file): the steps that are not `same`. */
+async function previewChanges(configFile?: string): Promise<PreviewStep[]> {
+  const args = ["preview", "--json", "--diff", ...(configFile ? ["--config-file", configFile] : [])];
+  const out = await pulumi(args, { capture: true });
+  const preview = JSON.parse(out) as { steps?: PreviewStep[] };
+  return (preview.steps ?? []).filter((s) => s.op !== "same");
+}
+
+const urnName = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
+async function main(): Promise<void> {
+  await mkdir(workDir, { recursive: true });
+  const prefix = await stackPrefix();
+  log(`stack ${STACK}: containers, volumes and networks named ${prefix}-*; state in ${process.env.PULUMI_BACKEND_URL}`);
+  await selectStack();
+
+  let deployed = false;
+  try {
+    const upStart = Date.now();
+    await timed("pulumi up", () => pulumi(["up", "--yes", "--skip-preview"]));
+    deployed = true;
+    const containers = await timed("health checks", () => waitHealthy(prefix, 10 * 60_000));
+    const upToGreen = Date.now() - upStart;
+    for (const c of containers) log(`  ${c.name}: ${c.health ?? `${c.status}, exit ${c.exitCode}`}`);
+    log(`TIME pulumi up start -> all health checks green: ${seconds(upToGreen)} (target < 300s warm)`);
+
+    const endpointsFile = join(workDir, "endpoints.json");
+    await writeFile(endpointsFile, await pulumi(["stack", "output", "--json", "--show-secrets"], { capture: true }));
+    log(`stack outputs written to ${endpointsFile}`);
+
+    await timed("ATT&CK load job", () => checkAttackLoad(prefix));
+    await timed("helk smoke", () => smoke(endpointsFile));
+
+    await timed("second pulumi up reports no changes", async () => {
+      await pulumi(["preview", "--expect-no-changes", "--diff"]);
+      await pulumi(["up", "--yes", "--expect-no-changes"]);
+      log("no changes");
+    });
+
+    await timed("one config value changed: enrichment replicas 1 -> 2", () => changeOneValue());
+  } finally {
+    if (deployed) await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
+  }
+  await timed("nothing of the stack remains", () => checkNothingLeft(prefix));
+  log("E2E PASSED");
+}
+
+/** The setup job container of `helk attack load` ran to exit 0, and the ATT&CK alias answers. */
+async function checkAttackLoad(prefix: string): Promise<void> {
+  const job = (await stackContainers(prefix)).find((c) => c.name.includes("attack-load"));
+  if (!job) fail(`no ATT&CK load job container (${prefix}-*attack-load*) was created by pulumi up`);
+  if (job.status !== "exited" || job.exitCode !== 0) fail(`ATT&CK load job ${job.name}: ${job.status}, exit ${job.exitCode}`);
+  log(`job ${job.name} exited 0; its log ends:`);
+  const logs = await run("docker", ["logs", "--tail", "5", job.name]);
+  if (logs.code !== 0) fail(`docker logs ${job.name} failed`);
+}
+
+/** `helk smoke` against the stack's outputs: every check passes except the disabled dashboards UI. */
+async function smoke(endpointsFile: string): Promise<void> {
+  const result = await run("node", ["--import", "tsx", "cli/helk.ts", "smoke", "--endpoints", endpointsFile, "--json", "--no-progress", "--timeout", "120"], { capture: true });
+  const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; component: string; status: string; message: string }> };
+  for (const c of report.checks) log(`  ${c.status.toUpperCase().padEnd(4)} ${c.id}: ${c.message}`);
+  const failed = report.checks.filter((c) => c.status === "fail");
+  const skippedOtherThanDashboards = report.checks.filter((c) => c.status === "skip" && c.component !== "dashboards");
+  if (failed.length > 0) fail(`smoke checks failed: ${failed.map((c) => c.id).join(", ")}`);
+  if (skippedOtherThanDashboards.length > 0) fail(`smoke checks skipped: ${skippedOtherThanDashboards.map((c) => c.id).join(", ")}`);
+  if (result.code !== 0) fail(`helk smoke exited with ${result.code}`);
+  log(`smoke: ${report.checks.filter((c) => c.status === "pass").length} passed, dashboards UI not deployed in this stack`);
+}
+
+/**
+ * Raises `helk:enrichment.replicas` in a copy of the stack file: the preview must touch enrichment resources
+ * only (a second replica), then the update is applied and the stack is healthy again.
+ */
+async function changeOneValue(): Promise<void> {
+  const doc = parse(await readFile(stackFile, "utf8")) as { config: Record<string, Record<string, unknown>> };
+  const enrichment = doc.config["helk:enrichment"] ?? fail(`${stackFile}: helk:enrichment is not set`);
+  enrichment.replicas = Number(enrichment.replicas ?? 1) + 1;
+  const changedFile = join(workDir, `Pulumi.${STACK}.replicas.yaml`);
+  await writeFile(changedFile, stringify(doc));
+  const changes = await previewChanges(changedFile);
+  for (const s of changes) log(`  ${s.op} ${urnName(s.urn)}`);
+  if (changes.length === 0) fail("raising enrichment replicas changed nothing in the preview");
+  const unrelated = changes.filter((s) => !/enrichment/i.test(urnName(s.urn)));
+  if (unrelated.length > 0) fail(`raising enrichment replicas also changes: ${unrelated.map((s) => `${s.op} ${urnName(s.urn)}`).join(", ")}`);
+  log(`only enrichment resources change (${changes.length} steps)`);
+}
+
+/** After the destroy: no container, volume or network named after the stack, and no resource in its state. */
+async function checkNothingLeft(prefix: string): Promise<void> {
+  const left: string[] = [];
+  for (const kind of ["container", "volume", "network"] as const) {
+    const listArgs = kind === "container" ? ["ps", "-a", "--format", "{{.Names}}"] : [kind, "ls", "--format", "{{.Name}}"];
+    const names = (await mustRun("docker", listArgs, { capture: true })).split("\n").filter((n) => n.startsWith(prefix));
+    log(`  ${kind}s named ${prefix}*: ${names.length}`);
+    left.push(...names.map((n) => `${kind} ${n}`));
+  }
+  const state = JSON.parse(await pulumi(["stack", "export"], { capture: true })) as { deployment?: { resources?: unknown[] } };
+  const resources = state.deployment?.resources?.length ?? 0;
+  log(`  resources in the stack's state: ${resources}`);
+  if (resources > 0) left.push(`${resources} resources in the state`);
+  if (left.length > 0) fail(`left behind: ${left.join(", ")}`);
+}
+
+main().catch((err: unknown) => {
+  log(`E2E FAILED: ${err instanceof Error ? err.message : String(err)}`);
+  if (!(err instanceof E2eFailure) && err instanceof Error) console.error(err.stack);
+  process.exitCode = 1;
+});
