@@ -85,5 +85,7 @@ export async function indexAttackModel(engine: Engine, model: AttackModel, onPro
     mappings: attackIndexMappings,
     docs: attackDocuments(model),
     onProgress,
+    // Small batches so `helk attack load` shows progress; ~850 docs make the extra requests negligible.
+    batchSize: 250,
   });
 }
