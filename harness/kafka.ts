@@ -97,8 +97,9 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaServe
   const cp = classpath(home);
   const jvm = [`-Dlog4j2.configurationFile=${join(dir, "log4j2.properties")}`, "-Djava.awt.headless=true"];
 
-  const formatted = existsSync(join(dir, "kafka-logs", "meta.properties"));
-  if (!(options.keepData && formatted)) {
+  const logDirs = join(dir, "kafka-logs");
+  if (!options.keepData) rmSync(logDirs, { recursive: true, force: true });
+  if (!existsSync(join(logDirs, "meta.properties"))) {
     // KRaft storage must be formatted with a cluster id before the first start.
     const clusterId = randomBytes(16).toString("base64url");
     try {

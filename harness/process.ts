@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import {
   closeSync,
   createWriteStream,
@@ -14,6 +14,9 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 /** What every started server hands back. */
 export interface ServerHandle {
@@ -50,7 +53,10 @@ export class ServerExitedError extends Error {
   }
 }
 
-/** The last `maxLines` lines of a log file (reads at most the final 64 KiB). */
+/**
+ * The last `maxLines` lines of a log file (from its final 64 KiB), without Java stack frames ("\tat ...",
+ * "... 6 more"), which would otherwise push the actual error messages out of the tail.
+ */
 export function logTail(file: string, maxLines = 40): string {
   if (!existsSync(file)) return `(no log at ${file})`;
   const fd = openSync(file, "r");
@@ -59,8 +65,10 @@ export function logTail(file: string, maxLines = 40): string {
     const length = Math.min(size, 64 * 1024);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString("utf8").split("\n");
-    if (lines.at(-1) === "") lines.pop();
+    const lines = buffer
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line !== "" && !/^\s+(at |\.\.\. \d+ more)/.test(line));
     return lines.slice(-maxLines).join("\n") || "(log is empty)";
   } finally {
     closeSync(fd);
@@ -282,9 +290,28 @@ export class ServerProcess implements ServerHandle {
       }
       // Helpers the server started in its process group (Jupyter kernels) go with it.
       killGroup(this.pid, "SIGKILL");
+      await this.exited;
+      // A SIGKILLed group member can take a moment to vanish; only what survives that is a leftover.
+      let leftovers = await processesUsing(this.options.runDir);
+      if (leftovers.length > 0) leftovers = await sleep(500).then(() => processesUsing(this.options.runDir));
+      for (const pid of leftovers) killGroup(pid, "SIGKILL");
       if (this.options.removeRunDir) rmSync(this.options.runDir, { recursive: true, force: true });
+      if (leftovers.length > 0) {
+        throw new Error(`${this.name} left processes ${leftovers.join(", ")} running after stop (killed them now)`);
+      }
     }
     await this.exited;
+  }
+}
+
+/** PIDs whose command line mentions `dir` (a run directory), as `pgrep -f` sees them. */
+export async function processesUsing(dir: string): Promise<number[]> {
+  try {
+    const { stdout } = await run("pgrep", ["-f", dir]);
+    return stdout.split("\n").filter(Boolean).map(Number);
+  } catch (error) {
+    if ((error as { code?: number }).code === 1) return []; // pgrep: nothing matched
+    throw error;
   }
 }
 
