@@ -87,10 +87,15 @@ export async function runChecks(groups: readonly CheckGroup[], options: RunOptio
   const timer = setTimeout(() => controller.abort(new Error("smoke timeout")), deadline - started);
 
   const known = new Set(groups.flatMap((g) => g.checks.map((c) => c.id)));
-  for (const check of groups.flatMap((g) => g.checks)) {
-    for (const need of check.needs ?? []) {
-      if (!known.has(need)) throw new Error(`smoke check ${check.id} needs ${need}, which is not a check of this run`);
-    }
+  for (const group of groups) {
+    group.checks.forEach((check, position) => {
+      for (const need of check.needs ?? []) {
+        if (!known.has(need)) throw new Error(`smoke check ${check.id} needs ${need}, which is not a check of this run`);
+        // Checks of a group run in order: waiting for a later one of the same group would never end.
+        const later = group.checks.findIndex((c) => c.id === need) >= position;
+        if (later) throw new Error(`smoke check ${check.id} needs ${need}, which runs after it in the same group`);
+      }
+    });
   }
 
   const settled = new Map<string, { promise: Promise<CheckResult>; resolve: (r: CheckResult) => void }>();

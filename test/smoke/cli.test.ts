@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,23 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { helkSmoke } from "./helk-cli.ts";
 
-const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "helk-smoke-cli-"));
 const enginePassword = "Engine-Pw-7731";
 const jupyterToken = "Jupyter-Tok-5512";
-
-/** Runs `helk smoke ARGS` as a user would, with a PATH that has node but no pulumi. */
-function helk(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", join(root, "cli/helk.ts"), "smoke", ...args],
-      { cwd: root, env: { PATH: `${join(process.execPath, "..")}:/usr/bin:/bin`, HOME: process.env.HOME ?? dir, ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
-    );
-  });
-}
+const helk = helkSmoke;
 
 // A server on loopback that answers every request with 500 and echoes the request headers back, the way a
 // misbehaving proxy might: the token it was sent ends up in the error message and must still not be printed.

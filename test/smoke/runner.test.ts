@@ -140,6 +140,12 @@ describe("runChecks", () => {
     expect(details).toEqual(["connecting as admin:***"]);
   });
 
+  it("rejects a prerequisite that runs after the check in its own group", async () => {
+    await expect(runChecks([group("kafka", check("kafka.a", pass, ["kafka.b"]), check("kafka.b", pass))], { timeoutSeconds: 1, secrets: [] })).rejects.toThrow(
+      "smoke check kafka.a needs kafka.b, which runs after it in the same group",
+    );
+  });
+
   it("rejects a prerequisite that is not part of the run", async () => {
     await expect(runChecks([group("kafka", check("kafka.a", pass, ["engine.nope"]))], { timeoutSeconds: 1, secrets: [] })).rejects.toThrow(
       "smoke check kafka.a needs engine.nope, which is not a check of this run",

@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { loadDefaultAttackBundle } from "../../attack/bundle.ts";
+import { indexAttackModel } from "../../attack/attack-index.ts";
+import { freePort } from "../../harness/process.ts";
+import { attackBundlePath } from "../../lib/data.ts";
+import { createEngine } from "../../lib/engine.ts";
+import type { SmokeReport } from "../../smoke/runner.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+
+/** Topic names of one test stack, unique per run so the shared servers' other users are not disturbed. */
+function stackTopics(): { input: string; deadLetter: string } {
+  const suffix = randomBytes(4).toString("hex");
+  return { input: `helk-smoke-events-${suffix}`, deadLetter: `helk-smoke-dead-letter-${suffix}` };
+}
+
+/** Creates the event topic (3 partitions) and the dead-letter topic (1), as a deployed stack has them. */
+export async function createTopics(brokers: string[], topics: { input: string; deadLetter: string }): Promise<void> {
+  const admin = new Kafka({ clientId: "helk-smoke-test", brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [
+        { topic: topics.input, numPartitions: 3 },
+        { topic: topics.deadLetter, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Loads MITRE ATT&CK into `helk-mitre-attack` of the engine at `url`, as `helk attack` does after a deploy. */
+export async function loadAttack(url: string): Promise<void> {
+  const engine = createEngine({ kind: "opensearch", url });
+  try {
+    await indexAttackModel(engine, await loadDefaultAttackBundle());
+  } finally {
+    await engine.close();
+  }
+}
+
+export interface EnrichmentProcess {
+  url: string;
+  pid: number;
+  logFile: string;
+  /** Stops the service (SIGTERM, its graceful shutdown) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the enrichment service as a child process (`tsx enrichment/main.ts`) configured through its
+ * environment variables, and waits until its `/readyz` answers 200.
+ */
+export async function startEnrichment(options: {
+  brokers: string[];
+  engineUrl: string;
+  topics: { input: string; deadLetter: string };
+  logDir: string;
+}): Promise<EnrichmentProcess> {
+  const port = await freePort();
+  const logFile = join(options.logDir, `enrichment-${port}.log`);
+  const log = openSync(logFile, "a");
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "enrichment/main.ts")], {
+    cwd: root,
+    stdio: ["ignore", log, log],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HELK_KAFKA_BROKERS: options.brokers.join(","),
+      HELK_INPUT_TOPICS: options.topics.input,
+      HELK_DEAD_LETTER_TOPIC: options.topics.deadLetter,
+      HELK_CONSUMER_GROUP: `helk-enrichment-${options.topics.input}`,
+      HELK_ENGINE_KIND: "opensearch",
+      HELK_ENGINE_URL: options.engineUrl,
+      HELK_ATTACK_BUNDLE: attackBundlePath(),
+      HELK_HTTP_HOST: "127.0.0.1",
+      HELK_HTTP_PORT: String(port),
+    },
+  });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const tail = () => readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
+
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`enrichment service exited during start-up; log tail:\n${tail()}`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`enrichment service not ready within 120s; log tail:\n${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    logFile,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}
+
+export interface TestStack {
+  brokers: string[];
+  topics: { input: string; deadLetter: string };
+  engineUrl: string;
+  enrichmentUrl: string | null;
+  jupyter: { url: string; token: string } | null;
+  dashboards?: { kind: "kibana" | "opensearch-dashboards"; url: string } | null;
+}
+
+/**
+ * Brings a stack up on running Kafka and OpenSearch the way a deploy does: the event and dead-letter topics,
+ * ATT&CK loaded, and the enrichment service started (it installs the index templates).
+ */
+export async function deployTestStack(options: {
+  brokers: string[];
+  engineUrl: string;
+  jupyter: { url: string; token: string };
+  logDir: string;
+}): Promise<{ stack: TestStack; enrichment: EnrichmentProcess }> {
+  const topics = stackTopics();
+  await Promise.all([createTopics(options.brokers, topics), loadAttack(options.engineUrl)]);
+  const enrichment = await startEnrichment({ brokers: options.brokers, engineUrl: options.engineUrl, topics, logDir: options.logDir });
+  return {
+    enrichment,
+    stack: { brokers: options.brokers, topics, engineUrl: options.engineUrl, enrichmentUrl: enrichment.url, jupyter: options.jupyter },
+  };
+}
+
+/** Writes the stack's endpoints the way `pulumi stack output --json --show-secrets` prints them. */
+export function writeEndpoints(file: string, stack: TestStack): string {
+  const endpoints = {
+    kafka: {
+      bootstrap: stack.brokers.join(","),
+      eventTopics: [stack.topics.input],
+      deadLetterTopic: stack.topics.deadLetter,
+      topics: [
+        { name: stack.topics.input, partitions: 3, replicationFactor: 1 },
+        { name: stack.topics.deadLetter, partitions: 1, replicationFactor: 1 },
+      ],
+    },
+    engine: { kind: "opensearch", url: stack.engineUrl },
+    dashboards: stack.dashboards ?? null,
+    enrichment: stack.enrichmentUrl ? { url: stack.enrichmentUrl } : null,
+    jupyter: stack.jupyter,
+  };
+  writeFileSync(file, JSON.stringify({ endpoints }, null, 2));
+  return file;
+}
+
+/** `{ checkId: status }` of a report, for whole-map assertions. */
+export function statuses(report: SmokeReport): Record<string, string> {
+  return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+}
+
+/** The message of one check. */
+export function messageOf(report: SmokeReport, id: string): string {
+  const check = report.checks.find((c) => c.id === id);
+  if (!check) throw new Error(`no check ${id} in the report`);
+  return check.message;
+}
