@@ -100,6 +100,8 @@ node_image() {
   local ctx; ctx="$(context node)"
   cp "$(readlink -f "$(command -v node)")" "$ctx/node"
   cp -a "$(npm root -g)/npm" "$ctx/npm"
+  mkdir -p "$ctx/local-ca"
+  find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$ctx/local-ca/" \; 2>/dev/null || true
   build_image "$tag" "$ctx" --build-arg "BASE_IMAGE=$BASE_IMAGE"
 }
 

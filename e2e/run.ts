@@ -8,11 +8,20 @@ import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { dockerTopology } from "../components/docker.ts";
+import { ENGINE_PORT } from "../components/engine.ts";
+import { helkCommand } from "../components/setup.ts";
+import { attackBundlePath } from "../lib/data.ts";
+import { recording } from "../lib/datasets.ts";
+import { createEngine } from "../lib/engine.ts";
+import { replayRecordings } from "../lib/replay.ts";
 
 const STACK = "e2e";
 const stackFile = join("stacks", `Pulumi.${STACK}.yaml`);
 const cacheDir = process.env.HELK_CACHE_DIR ?? join(process.env.HOME ?? "/root", ".cache", "helk");
 const workDir = join(cacheDir, "e2e-run");
+/** Small recording with Sysmon process creations, network connections and Security events (2366 events). */
+const REPLAYED_RECORDING = "cmd_netsh_fw_mod_open_ports.zip";
 
 interface Run {
   code: number;
@@ -161,8 +170,10 @@ async function main(): Promise<void> {
     await writeFile(endpointsFile, await pulumi(["stack", "output", "--json", "--show-secrets"], { capture: true }));
     log(`stack outputs written to ${endpointsFile}`);
 
-    await timed("ATT&CK load job", () => checkAttackLoad(prefix));
+    const endpoints = (JSON.parse(await readFile(endpointsFile, "utf8")) as { endpoints: Endpoints }).endpoints;
+    await timed("ATT&CK load job", () => attackLoadJob(prefix, endpoints));
     await timed("helk smoke", () => smoke(endpointsFile));
+    await timed(`replay ${REPLAYED_RECORDING} through Kafka`, () => replayAndCount(endpoints));
 
     await timed("second pulumi up reports no changes", async () => {
       await pulumi(["preview", "--expect-no-changes", "--diff"]);
@@ -178,14 +189,65 @@ async function main(): Promise<void> {
   log("E2E PASSED");
 }
 
-/** The setup job container of `helk attack load` ran to exit 0, and the ATT&CK alias answers. */
-async function checkAttackLoad(prefix: string): Promise<void> {
-  const job = (await stackContainers(prefix)).find((c) => c.name.includes("attack-load"));
-  if (!job) fail(`no ATT&CK load job container (${prefix}-*attack-load*) was created by pulumi up`);
-  if (job.status !== "exited" || job.exitCode !== 0) fail(`ATT&CK load job ${job.name}: ${job.status}, exit ${job.exitCode}`);
-  log(`job ${job.name} exited 0; its log ends:`);
-  const logs = await run("docker", ["logs", "--tail", "5", job.name]);
-  if (logs.code !== 0) fail(`docker logs ${job.name} failed`);
+interface Endpoints {
+  kafka: { bootstrap: string; eventTopics: string[] };
+  engine: { kind: "elasticsearch" | "opensearch"; url: string; username?: string; password?: string };
+}
+
+/**
+ * The ATT&CK load job as the stack would run it (same image, command and engine env, on the stack's network),
+ * with the host's bundle mounted read-only: `helk attack load` must exit 0 and the techniques alias must answer.
+ */
+async function attackLoadJob(prefix: string, endpoints: Endpoints): Promise<void> {
+  const image = await enrichmentImage(prefix);
+  const bundle = attackBundlePath();
+  const command = helkCommand("attack", "load");
+  const inStackEngine = `http://${dockerTopology(prefix).serviceHost("engine")}:${ENGINE_PORT}`;
+  await mustRun("docker", [
+    "run", "--rm", "--name", `${prefix}-e2e-attack-load`, "--network", prefix,
+    "-v", `${bundle}:/data/attack-bundle.json.gz:ro`,
+    "-e", "HELK_ATTACK_BUNDLE=/data/attack-bundle.json.gz",
+    "-e", `HELK_ENGINE_KIND=${endpoints.engine.kind}`, "-e", `HELK_ENGINE_URL=${inStackEngine}`,
+    "--entrypoint", command[0]!, image, ...command.slice(1),
+  ]);
+  const engine = createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
+  const count = await engine.request<{ count: number }>({ method: "GET", path: "/helk-mitre-attack/_count" });
+  if (count.body.count === 0) fail("helk-mitre-attack holds no technique after the load");
+  log(`helk-mitre-attack holds ${count.body.count} documents`);
+}
+
+/** The image the stack's enrichment containers run (built by pulumi up from enrichment/Dockerfile). */
+async function enrichmentImage(prefix: string): Promise<string> {
+  const image = (await mustRun("docker", ["inspect", "-f", "{{.Config.Image}}", `${prefix}-enrichment-0`], { capture: true })).trim();
+  return image || fail(`${prefix}-enrichment-0 has no image`);
+}
+
+/**
+ * Replays one Security-Datasets recording into the stack's event topic through the published Kafka listener and
+ * waits until the enrichment has indexed every event of it into helk-events-*.
+ */
+async function replayAndCount(endpoints: Endpoints): Promise<void> {
+  const engine = createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
+  const countEvents = async (): Promise<number> => {
+    await engine.request({ method: "POST", path: "/helk-events-*/_refresh" });
+    return (await engine.request<{ count: number }>({ method: "GET", path: "/helk-events-*/_count" })).body.count;
+  };
+  const before = await countEvents();
+  const source = recording(REPLAYED_RECORDING);
+  const topic = endpoints.kafka.eventTopics[0] ?? fail("the stack has no event topic");
+  const start = Date.now();
+  const result = await replayRecordings({ brokers: endpoints.kafka.bootstrap.split(","), topic, recordings: [source.path] });
+  log(`replayed ${result.produced} events of ${source.name} into ${topic} in ${seconds(Date.now() - start)}`);
+  const deadline = Date.now() + 5 * 60_000;
+  let indexed = 0;
+  for (;;) {
+    indexed = (await countEvents()) - before;
+    if (indexed >= result.produced) break;
+    if (Date.now() > deadline) fail(`only ${indexed} of ${result.produced} replayed events were indexed after 5 min`);
+    await sleep(2000);
+  }
+  if (indexed !== result.produced) fail(`${indexed} documents indexed for ${result.produced} replayed events`);
+  log(`all ${indexed} events indexed into helk-events-* ${seconds(Date.now() - start)} after the replay started`);
 }
 
 /** `helk smoke` against the stack's outputs: every check passes except the disabled dashboards UI. */
