@@ -91,8 +91,6 @@ const engine = z
     image: pinnedImage.optional(),
     /** Engine nodes (each master-eligible and data). Default 1 (single-node discovery). */
     nodes: z.number().int().min(1).max(9).default(1),
-    /** Replica shards per index the index templates ask for; at most nodes - 1. Default 0. */
-    indexReplicas: z.number().int().min(0).default(0),
     /** JVM heap per node. Default 1g. */
     heap: heapSize.default("1g"),
     resources: resources(1, "2Gi"),
@@ -244,13 +242,14 @@ export const helkConfigSchema = z
     credentials,
     kubernetes,
   })
-  .strict()
-  .superRefine(crossFieldChecks);
+  .strict();
 
 type Parsed = z.output<typeof helkConfigSchema>;
 
-function crossFieldChecks(config: Parsed, ctx: z.RefinementCtx): void {
-  const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+/** Checks between fields, run once every field is valid on its own (so they never see nonsense values). */
+function crossFieldProblems(config: Parsed): string[] {
+  const problems: string[] = [];
+  const problem = (path: (string | number)[], message: string) => problems.push(`${keyPath(path)} ${message}`);
   const { kafka, engine, dashboards, kubernetes, credentials } = config;
 
   if (kafka.brokers % 2 === 0)
@@ -270,11 +269,6 @@ function crossFieldChecks(config: Parsed, ctx: z.RefinementCtx): void {
     if (!topicNames.includes(name))
       problem(["kafka", "topics"], `must declare topic "${name}" (used by helk:kafka.eventTopics or deadLetterTopic)`);
   }
-  if (engine.indexReplicas > engine.nodes - 1)
-    problem(
-      ["engine", "indexReplicas"],
-      `must be <= helk:engine.nodes - 1 (${engine.nodes - 1}): a replica never shares a node with its primary, got ${engine.indexReplicas}`,
-    );
   if (dashboards.kind && dashboards.kind !== matchingDashboards(engine.kind))
     problem(
       ["dashboards", "kind"],
@@ -305,6 +299,7 @@ function crossFieldChecks(config: Parsed, ctx: z.RefinementCtx): void {
     );
   if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
     problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
+  return problems;
 }
 
 export function matchingDashboards(kind: Parsed["engine"]["kind"]): "kibana" | "opensearch-dashboards" {
@@ -346,6 +341,8 @@ export function parseHelkConfig(raw: unknown): HelkConfig {
   const result = helkConfigSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new HelkConfigError(result.error.issues.map(describeIssue));
   const parsed = result.data;
+  const problems = crossFieldProblems(parsed);
+  if (problems.length > 0) throw new HelkConfigError(problems);
   const dashboardsKind = parsed.dashboards.kind ?? matchingDashboards(parsed.engine.kind);
   const defaultReplication = Math.min(3, parsed.kafka.brokers);
   return {
@@ -362,6 +359,7 @@ export function parseHelkConfig(raw: unknown): HelkConfig {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const key = keyPath(issue.path);
   const got = "input" in issue ? describeValue(issue.input) : undefined;
+  if ("input" in issue && issue.input === undefined && issue.code !== "unrecognized_keys") return `${key} is required`;
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((k) => `${keyPath([...issue.path, k])} is not a known setting`).join("; ");
@@ -370,9 +368,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case "too_big":
       return `${key} must be <= ${issue.maximum}, got ${got}`;
     case "invalid_type":
-      return issue.input === undefined
-        ? `${key} is required (${issue.expected})`
-        : `${key} must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}, got ${got}`;
+      return `${key} must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}, got ${got}`;
     case "invalid_value":
       return `${key} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${got}`;
     default:

@@ -33,8 +33,10 @@ export class Credentials extends pulumi.ComponentResource {
         throw new Error(`helk:credentials.${setting} is still encrypted: run through the Pulumi CLI, which decrypts it`);
       if (given !== undefined) this.values[key] = pulumi.secret(given);
       else if (args.settings.generate)
-        this.values[key] = new random.RandomPassword(`${name}-${key}`, { length: 24, special: false }, { parent: this })
-          .result;
+        // The provider marks `result` secret; saying so here keeps it secret whatever runs the program.
+        this.values[key] = pulumi.secret(
+          new random.RandomPassword(`${name}-${key}`, { length: 24, special: false }, { parent: this }).result,
+        );
       else throw new Error(`helk:credentials.${setting} is required when helk:credentials.generate is false`);
     }
     this.registerOutputs({ values: this.values });

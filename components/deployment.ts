@@ -51,7 +51,6 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
   const jobs = setupJobs({
     settings: config.setup,
     enrichment: config.enrichment,
-    indexReplicas: config.engine.indexReplicas,
     kafka: kafka.endpoint,
     engine: engine.endpoint,
     dashboards: dashboards?.endpoint ?? null,

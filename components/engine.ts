@@ -146,5 +146,7 @@ export function engineClientEnv(engine: EngineEndpoint): Record<string, EnvValue
     HELK_ENGINE_URL: engine.url,
     ...(engine.username ? { HELK_ENGINE_USERNAME: engine.username } : {}),
     ...(engine.secured ? { HELK_ENGINE_PASSWORD: { credential: "engine-password" } } : {}),
+    // OpenSearch's security plugin serves HTTPS with its demo certificates.
+    ...(engine.url.startsWith("https:") ? { HELK_ENGINE_INSECURE_TLS: "true" } : {}),
   };
 }

@@ -11,8 +11,6 @@ export interface SetupArgs {
   settings: HelkConfig["setup"];
   /** The jobs run `helk` from the enrichment image (it holds the whole project). */
   enrichment: HelkConfig["enrichment"];
-  /** Replica shards the index templates ask for (`helk:engine.indexReplicas`, default 0). */
-  indexReplicas: number;
   kafka: KafkaEndpoint;
   engine: EngineEndpoint;
   /** The dashboards UI, or null when disabled (no engine-security or import job then). */
@@ -36,11 +34,12 @@ export function helkCommand(...args: string[]): string[] {
 /**
  * One-shot jobs after the services are healthy. Each runs a `helk` subcommand configured by env:
  * - kafka topics: `helk setup kafka-topics` (HELK_KAFKA_BROKERS, HELK_KAFKA_TOPICS as JSON);
- * - engine security: `helk setup engine-security` sets the `kibana_system` password (HELK_DASHBOARDS_PASSWORD)
+ * - engine security: `helk setup engine-security` sets the `kibana_system` password (HELK_KIBANA_SYSTEM_PASSWORD)
  *   with the superuser, Elasticsearch with security and Kibana only;
- * - index templates: `helk setup index-templates` (HELK_ENGINE_INDEX_REPLICAS);
+ * - index templates: `helk setup index-templates` (the enrichment's templates, before anything writes);
  * - ATT&CK load: `helk attack load` (HELK_ATTACK_BUNDLE when configured);
- * - dashboards import: `helk dashboards import` (HELK_DASHBOARDS_KIND, HELK_DASHBOARDS_URL).
+ * - dashboards import: `helk dashboards import` (HELK_DASHBOARDS_KIND, HELK_DASHBOARDS_URL, and the engine
+ *   superuser as HELK_DASHBOARDS_USERNAME/PASSWORD when security is on; waits up to 10 minutes for the UI).
  * Every job also gets the engine client env (HELK_ENGINE_KIND/URL/USERNAME/PASSWORD).
  */
 export function setupJobs(args: SetupArgs): JobSpec[] {
@@ -76,7 +75,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.engineSecurity,
         "EngineSecurityJob",
         helkCommand("setup", "engine-security"),
-        { ...engineEnv, HELK_DASHBOARDS_PASSWORD: { credential: "dashboards-password" } },
+        { ...engineEnv, HELK_KIBANA_SYSTEM_PASSWORD: { credential: "dashboards-password" } },
         ["engine"],
       ),
     );
@@ -86,7 +85,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.indexTemplates,
         "IndexTemplatesJob",
         helkCommand("setup", "index-templates"),
-        { ...engineEnv, HELK_ENGINE_INDEX_REPLICAS: String(args.indexReplicas) },
+        engineEnv,
         ["engine"],
       ),
     );
@@ -107,7 +106,14 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.dashboardsImport,
         "DashboardsImportJob",
         helkCommand("dashboards", "import"),
-        { ...engineEnv, HELK_DASHBOARDS_KIND: dashboards.kind, HELK_DASHBOARDS_URL: dashboards.url },
+        {
+          ...engineEnv,
+          HELK_DASHBOARDS_KIND: dashboards.kind,
+          HELK_DASHBOARDS_URL: dashboards.url,
+          HELK_DASHBOARDS_WAIT_SECONDS: "600",
+          ...(engine.username ? { HELK_DASHBOARDS_USERNAME: engine.username } : {}),
+          ...(engine.secured ? { HELK_DASHBOARDS_PASSWORD: { credential: "engine-password" } } : {}),
+        },
         ["engine", "dashboards"],
       ),
     );

@@ -1,0 +1,137 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HelkConfigError, helkSettings, parseHelkConfig } from "../../components/config.ts";
+import { loadStackConfig } from "../../components/stack-file.ts";
+
+/** The config error of `raw`, or a failure if it validates. */
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseHelkConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HelkConfigError);
+    return (error as HelkConfigError).problems;
+  }
+  throw new Error(`config was accepted: ${JSON.stringify(raw)}`);
+}
+
+describe("helk config schema", () => {
+  it("fills every default from the smallest config", () => {
+    const config = parseHelkConfig({ target: "docker" });
+    expect(config.engine).toMatchObject({ kind: "elasticsearch", nodes: 1, security: true, image: expect.stringMatching(/elasticsearch:\d/) });
+    expect(config.dashboards).toMatchObject({ kind: "kibana", enabled: true, image: expect.stringMatching(/kibana:\d/) });
+    expect(config.kafka.topics.map((t) => [t.name, t.replicationFactor])).toEqual([
+      ["winlogbeat", 1],
+      ["helk-dead-letter", 1],
+    ]);
+    expect(config.ports.bindAddress).toBe("127.0.0.1");
+    expect(config.credentials.generate).toBe(true);
+  });
+
+  it("matches the dashboards UI and security default to the engine", () => {
+    const config = parseHelkConfig({ target: "docker", engine: { kind: "opensearch" } });
+    expect(config.dashboards.kind).toBe("opensearch-dashboards");
+    expect(config.dashboards.image).toMatch(/^opensearchproject\/opensearch-dashboards:\d/);
+    expect(config.engine.security).toBe(false);
+  });
+
+  it("reads structured values as Pulumi hands them over (JSON text) and ignores other namespaces", () => {
+    const settings = helkSettings({
+      "helk:target": "kubernetes",
+      "helk:kafka": JSON.stringify({ brokers: 3 }),
+      "aws:region": "eu-west-1",
+    });
+    expect(settings).toEqual({ target: "kubernetes", kafka: { brokers: 3 } });
+    expect(parseHelkConfig(settings).kafka.topics[0]!.replicationFactor).toBe(3);
+  });
+
+  it("loads every stack file of stacks/", () => {
+    expect(loadStackConfig("lab")).toMatchObject({ target: "docker", kafka: { brokers: 1 }, engine: { kind: "elasticsearch", nodes: 1 }, enrichment: { replicas: 1 } });
+    expect(loadStackConfig("cluster")).toMatchObject({ target: "kubernetes", kafka: { brokers: 3 }, engine: { nodes: 3 }, enrichment: { replicas: 2 } });
+  });
+
+  it("names the stack file and key path when a stack file is invalid", () => {
+    const dir = mkdtempSync(join(tmpdir(), "helk-stacks-"));
+    writeFileSync(join(dir, "Pulumi.broken.yaml"), "config:\n  helk:target: docker\n  helk:kafka:\n    brokers: 0\n");
+    expect(() => loadStackConfig("broken", dir)).toThrow("helk:kafka.brokers must be >= 1, got 0");
+    expect(() => loadStackConfig("missing", dir)).toThrow(/stack "missing" has no config file: .*Pulumi\.missing\.yaml/);
+  });
+
+  it("accepts an encrypted value left in a raw stack file (synth never needs it)", () => {
+    const config = parseHelkConfig({ target: "kubernetes", credentials: { enginePassword: { secure: "v1:abc" } } });
+    expect(config.credentials.enginePassword).toEqual({ secure: "v1:abc" });
+  });
+});
+
+describe("invalid configs fail with one message naming each key", () => {
+  const cases: [string, unknown, string[]][] = [
+    ["missing target", {}, ["helk:target is required"]],
+    ["unknown target", { target: "k8s" }, ['helk:target must be one of "docker", "kubernetes", got "k8s"']],
+    ["wrong type", { target: "docker", kafka: { brokers: "3" } }, ['helk:kafka.brokers must be a number, got "3"']],
+    ["unknown top-level key", { target: "docker", kafak: {} }, ["helk:kafak is not a known setting"]],
+    ["unknown nested key", { target: "docker", engine: { heapSize: "1g" } }, ["helk:engine.heapSize is not a known setting"]],
+    ["0 brokers", { target: "docker", kafka: { brokers: 0 } }, ["helk:kafka.brokers must be >= 1, got 0"]],
+    ["even KRaft quorum", { target: "docker", kafka: { brokers: 2 } }, ["helk:kafka.brokers must be odd"]],
+    [
+      "replication above brokers",
+      { target: "docker", kafka: { topics: [{ name: "winlogbeat", replicationFactor: 3 }, { name: "helk-dead-letter" }] } },
+      ["helk:kafka.topics[0].replicationFactor must be <= helk:kafka.brokers (1), got 3"],
+    ],
+    [
+      "replicas above nodes",
+      { target: "kubernetes", kubernetes: { nodes: 2 }, engine: { nodes: 3 } },
+      ["helk:engine.nodes must be <= helk:kubernetes.nodes (2)"],
+    ],
+    [
+      "missing engine password on a cluster without a generator",
+      { target: "kubernetes", credentials: { generate: false } },
+      ["helk:credentials.enginePassword is required on target kubernetes when helk:credentials.generate is false"],
+    ],
+    ["bad port", { target: "docker", jupyter: { port: 70000 } }, ["helk:jupyter.port must be <= 65535, got 70000"]],
+    ["latest tag", { target: "docker", kafka: { image: "apache/kafka:latest" } }, ['helk:kafka.image must be pinned to a version, not "latest"']],
+    ["untagged image", { target: "docker", jupyter: { image: "quay.io/jupyter/base-notebook" } }, ["helk:jupyter.image must be pinned to a tag or digest"]],
+    ["bind address", { target: "docker", ports: { bindAddress: "localhost" } }, ['helk:ports.bindAddress must be an IPv4 or IPv6 address, got "localhost"']],
+    [
+      "dashboards not matching the engine",
+      { target: "docker", engine: { kind: "opensearch" }, dashboards: { kind: "kibana" } },
+      ['helk:dashboards.kind must be "opensearch-dashboards" to match helk:engine.kind "opensearch", got "kibana"'],
+    ],
+    ["bad memory size", { target: "docker", engine: { resources: { memory: "2GB" } } }, ['helk:engine.resources.memory must be a size like "512Mi" or "10Gi"']],
+    ["bad heap", { target: "docker", kafka: { heap: "512" } }, ['helk:kafka.heap must be a heap size like "512m" or "1g"']],
+    [
+      "dead-letter topic not declared",
+      { target: "docker", kafka: { deadLetterTopic: "dlq" } },
+      ['helk:kafka.topics must declare topic "dlq"'],
+    ],
+    ["credential of the wrong type", { target: "docker", credentials: { jupyterToken: 42 } }, ["helk:credentials.jupyterToken must be a non-empty string or a Pulumi secret, got 42"]],
+    [
+      "several Elasticsearch nodes with security on docker",
+      { target: "docker", engine: { nodes: 3 } },
+      ["helk:engine.nodes must be 1 on target docker while Elasticsearch security is on"],
+    ],
+  ];
+
+  it.each(cases)("%s", (_, raw, expected) => {
+    const problems = problemsOf(raw);
+    for (const fragment of expected) expect(problems.some((p) => p.includes(fragment)), `${fragment}\nin: ${problems.join("\n")}`).toBe(true);
+  });
+
+  it("lists every problem at once, one line each", () => {
+    const problems = problemsOf({ target: "docker", kafka: { brokers: 0, bogus: true }, jupyter: { port: 0 }, engine: { image: "x:latest" } });
+    expect(problems).toHaveLength(4);
+    let message = "";
+    try {
+      parseHelkConfig({ target: "docker", kafka: { brokers: 0, bogus: true }, jupyter: { port: 0 }, engine: { image: "x:latest" } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split("\n")).toEqual([
+      "Invalid HELK config (4 problems):",
+      "  - helk:kafka.brokers must be >= 1, got 0",
+      "  - helk:kafka.bogus is not a known setting",
+      '  - helk:engine.image must be pinned to a version, not "latest" (got "x:latest")',
+      "  - helk:jupyter.port must be >= 1, got 0",
+    ]);
+  });
+});

@@ -1,0 +1,124 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as models from "kubernetes-models";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { parseHelkConfig } from "../../components/config.ts";
+import { synthesizeManifests } from "../../components/kubernetes.ts";
+import { loadStackConfig } from "../../components/stack-file.ts";
+import { gitOpsFiles, writeGitOps } from "../../components/synth.ts";
+import { projectRoot } from "../../lib/data.ts";
+
+interface Validatable {
+  validate(): void;
+}
+type ModelClass = (new (data: unknown) => Validatable) & { apiVersion: string; kind: string };
+
+/** Every model class of kubernetes-models (Kubernetes 1.27 API schema), by `apiVersion/kind`. */
+const modelClasses = new Map<string, ModelClass>();
+(function collect(namespace: object, depth: number) {
+  for (const value of Object.values(namespace)) {
+    if (typeof value === "function" && "apiVersion" in value && "kind" in value) {
+      const model = value as ModelClass;
+      modelClasses.set(`${model.apiVersion}/${model.kind}`, model);
+    } else if (value && typeof value === "object" && depth < 3) collect(value, depth + 1);
+  }
+})(models, 0);
+
+/** Validates one manifest against the API schema of its apiVersion and kind. */
+function validateManifest(manifest: any): void {
+  const model = modelClasses.get(`${manifest.apiVersion}/${manifest.kind}`);
+  if (!model) throw new Error(`no schema for ${manifest.apiVersion}/${manifest.kind}`);
+  new model(manifest).validate();
+}
+
+const cluster = loadStackConfig("cluster");
+const variants: [string, ReturnType<typeof parseHelkConfig>][] = [
+  ["cluster stack", cluster],
+  ["smallest kubernetes config", parseHelkConfig({ target: "kubernetes" })],
+  ["opensearch with security", parseHelkConfig({ target: "kubernetes", engine: { kind: "opensearch", security: true } })],
+  ["no UI, no Jupyter", parseHelkConfig({ target: "kubernetes", dashboards: { enabled: false }, jupyter: { enabled: false } })],
+];
+
+describe("synthesized Kubernetes manifests", () => {
+  it.each(variants)("%s: every manifest validates against the Kubernetes API schema", (_, config) => {
+    const manifests = synthesizeManifests(config);
+    expect(manifests.length).toBeGreaterThan(10);
+    for (const manifest of manifests) expect(() => validateManifest(manifest), `${manifest.kind}/${(manifest.metadata as any).name}`).not.toThrow();
+  });
+
+  it("the schema check rejects a broken manifest (it is not a no-op)", () => {
+    const deployment = structuredClone(synthesizeManifests(cluster).find((m) => m.kind === "Deployment")) as any;
+    deployment.spec.template.spec.containers[0].ports[0].containerPort = "http";
+    expect(() => validateManifest(deployment)).toThrow(/containerPort/);
+  });
+
+  it("spreads replicas with anti-affinity and runs non-root where the image allows", () => {
+    const manifests = synthesizeManifests(cluster) as any[];
+    const kafka = manifests.find((m) => m.kind === "StatefulSet" && m.metadata.name === "helk-kafka");
+    expect(kafka.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe(
+      "kubernetes.io/hostname",
+    );
+    expect(kafka.spec.podManagementPolicy).toBe("Parallel");
+    const enrichment = manifests.find((m) => m.kind === "Deployment" && m.metadata.name === "helk-enrichment");
+    expect(enrichment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    for (const m of manifests.filter((x) => x.spec?.template)) {
+      expect(m.spec.template.spec.securityContext.runAsNonRoot, m.metadata.name).toBe(true);
+      expect(m.spec.template.spec.automountServiceAccountToken, m.metadata.name).toBe(false);
+    }
+  });
+
+  it("admits only the flows the stack needs", () => {
+    const policies = synthesizeManifests(cluster).filter((m) => m.kind === "NetworkPolicy") as any[];
+    const deny = policies.find((p) => p.metadata.name === "helk-default-deny-ingress");
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+    const sources = (name: string) =>
+      policies
+        .find((p) => p.metadata.name === `helk-${name}-ingress`)
+        .spec.ingress?.flatMap((rule: any) => rule.from.map((peer: any) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] ?? Object.keys(peer)[0])) ?? [];
+    expect(sources("engine").sort()).toEqual(
+      ["dashboards", "enrichment", "engine", "jupyter", "setup-attack-load", "setup-dashboards-import", "setup-engine-security", "setup-index-templates"].sort(),
+    );
+    expect(sources("enrichment")).toEqual([]);
+    expect(sources("kafka").sort()).toEqual(["enrichment", "ipBlock", "jupyter", "kafka", "namespaceSelector", "setup-kafka-topics"].sort());
+  });
+});
+
+describe("npm run synth", () => {
+  it("writes manifests and a kustomization.yaml listing them, byte-identical on a second run", () => {
+    const out = mkdtempSync(join(tmpdir(), "helk-synth-"));
+    const first = writeGitOps("cluster", join(out, "a"));
+    const second = writeGitOps("cluster", join(out, "b"));
+    const files = readdirSync(first.dir).sort();
+    expect(readdirSync(second.dir).sort()).toEqual(files);
+    for (const file of files) expect(readFileSync(join(second.dir, file)), file).toEqual(readFileSync(join(first.dir, file)));
+    const kustomization = parse(readFileSync(join(first.dir, "kustomization.yaml"), "utf8"));
+    expect(kustomization.kind).toBe("Kustomization");
+    expect([...kustomization.resources, "README.md", "kustomization.yaml"].sort()).toEqual(files);
+    for (const resource of kustomization.resources) validateManifest(parse(readFileSync(join(first.dir, resource), "utf8")));
+  });
+
+  it("never writes a secret value, even when the stack file holds one in plain text", () => {
+    const secrets = { enginePassword: "engine-Pa55-Q81x", dashboardsPassword: "kibana-Pa55-Z2k", jupyterToken: "jupyter-T0ken-77c" };
+    const config = parseHelkConfig({ target: "kubernetes", credentials: secrets });
+    const text = gitOpsFiles(config, "test").map((f) => f.text).join("\n");
+    for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+    expect(text).toContain("kubectl -n helk create secret generic helk-credentials");
+    expect(text).toContain("secretKeyRef");
+  });
+
+  it("refuses a docker-target stack", () => {
+    expect(() => gitOpsFiles(loadStackConfig("lab"), "lab")).toThrow('stack "lab" has helk:target "docker"');
+  });
+
+  it("runs from the command line for the cluster stack (time printed; speed target is in bench)", () => {
+    const started = performance.now();
+    const output = execFileSync(process.execPath, ["--import", "tsx", "components/synth.ts", "cluster"], { cwd: projectRoot, encoding: "utf8" });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`npm run synth -- cluster (node --import tsx components/synth.ts cluster): ${seconds.toFixed(2)} s`);
+    expect(output).toMatch(/^wrote \d+ files to .*dist\/cluster in \d+ ms/);
+    expect(readdirSync(join(projectRoot, "dist", "cluster"))).toContain("kustomization.yaml");
+  });
+});

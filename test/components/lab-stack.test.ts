@@ -1,0 +1,125 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadStackConfig } from "../../components/stack-file.ts";
+import { envMap, isSecretValue, reveal, runProgram, type Declared } from "./pulumi-harness.ts";
+
+// The lab stack (docker target) through the real program, index.ts, against Pulumi's mocks.
+const config = loadStackConfig("lab");
+let run: Awaited<ReturnType<typeof runProgram>>;
+let containers: Declared[];
+const byName = (name: string) => {
+  const found = containers.find((c) => c.name === name);
+  if (!found) throw new Error(`no container ${name}; have ${containers.map((c) => c.name).join(", ")}`);
+  return found;
+};
+const env = (container: Declared) => envMap(reveal(container.inputs.envs) as string[]);
+
+beforeAll(async () => {
+  run = await runProgram("lab");
+  containers = run.declared.filter((d) => d.type === "docker:index/container:Container");
+});
+
+describe("lab stack resource graph", () => {
+  it("declares every enabled component on one private network", () => {
+    const components = run.declared.map((d) => d.type).filter((t) => t.startsWith("helk:docker:"));
+    expect(new Set(components)).toEqual(
+      new Set([
+        "helk:docker:Deployment",
+        "helk:docker:Kafka",
+        "helk:docker:Elasticsearch",
+        "helk:docker:Kibana",
+        "helk:docker:Enrichment",
+        "helk:docker:Jupyter",
+        "helk:docker:KafkaTopicsJob",
+        "helk:docker:EngineSecurityJob",
+        "helk:docker:IndexTemplatesJob",
+        "helk:docker:AttackLoadJob",
+        "helk:docker:DashboardsImportJob",
+      ]),
+    );
+    const services = ["kafka", "engine", "dashboards", "enrichment", "jupyter"];
+    for (const service of services) expect(byName(`helk-${service}-0`).inputs.restart).toBe("unless-stopped");
+    const networks = run.declared.filter((d) => d.type === "docker:index/network:Network");
+    expect(networks).toHaveLength(1);
+    for (const container of containers) expect(container.inputs.networksAdvanced.map((n: { name: string }) => n.name)).toEqual([networks[0]!.inputs.name]);
+  });
+
+  it("pulls only pinned registry images and builds the enrichment image from enrichment/Dockerfile", () => {
+    const pulled = run.declared.filter((d) => d.type === "docker:index/remoteImage:RemoteImage").map((d) => d.inputs.name as string);
+    expect(pulled.sort()).toEqual(
+      [config.kafka.image, config.engine.image, config.dashboards.image, config.jupyter.image].sort(),
+    );
+    for (const image of pulled) expect(image).toMatch(/:(?!latest$)[\w.-]+$/);
+    const built = run.declared.filter((d) => d.type === "docker:index/image:Image");
+    expect(built).toHaveLength(1);
+    expect(built[0]!.inputs.build).toMatchObject({ context: ".", dockerfile: "enrichment/Dockerfile", args: { BASE_IMAGE: config.enrichment.baseImage } });
+    expect(built[0]!.inputs.imageName).toBe(config.enrichment.image);
+    // Setup jobs run helk from the same image.
+    expect(byName("helk-setup-attack-load").inputs.image).toBe(config.enrichment.image);
+  });
+
+  it("gives every container a memory limit and every service a health check it waits for", () => {
+    for (const container of containers) expect(container.inputs.memory, container.name).toBeGreaterThan(0);
+    const services = containers.filter((c) => c.inputs.restart !== "no");
+    expect(services).toHaveLength(5);
+    for (const service of services) {
+      expect(service.inputs.healthcheck.tests[0], service.name).toBe("CMD");
+      expect(service.inputs.healthcheck.tests.length, service.name).toBeGreaterThan(1);
+      expect(service.inputs.wait, service.name).toBe(true);
+    }
+    for (const job of containers.filter((c) => c.inputs.restart === "no")) expect(job.inputs.attach, job.name).toBe(true);
+  });
+
+  it("publishes ports on 127.0.0.1 only", () => {
+    const published = containers.flatMap((c) => (c.inputs.ports ?? []) as { ip: string; external: number }[]);
+    expect(published.map((p) => p.external).sort()).toEqual([5601, 8080, 8888, 9092, 9200]);
+    for (const port of published) expect(port.ip).toBe("127.0.0.1");
+  });
+
+  it("wires Kafka and the engine as those components expose them", () => {
+    const kafka = env(byName("helk-kafka-0"));
+    const advertised = kafka.KAFKA_ADVERTISED_LISTENERS!.split(",").find((l) => l.startsWith("PLAINTEXT://"))!.slice("PLAINTEXT://".length);
+    expect(advertised).toBe("helk-kafka-0:9092");
+    const engineAlias = byName("helk-engine-0").inputs.networksAdvanced[0].aliases[0];
+    for (const client of ["helk-enrichment-0", "helk-jupyter-0", "helk-setup-kafka-topics"]) {
+      expect(env(byName(client)).HELK_KAFKA_BROKERS, client).toBe(advertised);
+    }
+    for (const client of ["helk-enrichment-0", "helk-jupyter-0", "helk-setup-attack-load", "helk-setup-index-templates"]) {
+      expect(env(byName(client)).HELK_ENGINE_URL, client).toBe(`http://${engineAlias}:9200`);
+      expect(env(byName(client)).HELK_ENGINE_PASSWORD, client).toBe(env(byName("helk-engine-0")).ELASTIC_PASSWORD);
+    }
+    expect(JSON.parse(env(byName("helk-dashboards-0")).ELASTICSEARCH_HOSTS!)).toEqual([`http://${engineAlias}:9200`]);
+    const enrichment = env(byName("helk-enrichment-0"));
+    expect(enrichment.HELK_INPUT_TOPICS).toBe("winlogbeat");
+    expect(enrichment.HELK_DEAD_LETTER_TOPIC).toBe("helk-dead-letter");
+    expect(JSON.parse(env(byName("helk-setup-kafka-topics")).HELK_KAFKA_TOPICS!).map((t: { name: string }) => t.name)).toEqual([
+      "winlogbeat",
+      "helk-dead-letter",
+    ]);
+  });
+
+  it("keeps credentials secret: generated, injected as secrets, and secret in the endpoints output", () => {
+    expect(run.generatedSecrets).toHaveLength(3); // engine password, kibana_system password, Jupyter token
+    const withCredentials = ["helk-engine-0", "helk-dashboards-0", "helk-enrichment-0", "helk-jupyter-0", "helk-setup-engine-security"];
+    for (const name of withCredentials) expect(isSecretValue(byName(name).inputs.envs), name).toBe(true);
+    expect(isSecretValue(byName("helk-kafka-0").inputs.envs)).toBe(false);
+    const plain = JSON.stringify(containers.filter((c) => !isSecretValue(c.inputs.envs)).map((c) => c.inputs));
+    for (const secret of run.generatedSecrets) expect(plain).not.toContain(secret);
+    expect(run.endpointsSecret).toBe(true);
+    expect(run.endpoints).toEqual({
+      kafka: {
+        bootstrap: "127.0.0.1:9092",
+        eventTopics: ["winlogbeat"],
+        deadLetterTopic: "helk-dead-letter",
+        topics: [
+          { name: "winlogbeat", partitions: 3, replicationFactor: 1 },
+          { name: "helk-dead-letter", partitions: 1, replicationFactor: 1 },
+        ],
+      },
+      engine: { kind: "elasticsearch", url: "http://127.0.0.1:9200", username: "elastic", password: expect.stringMatching(/^generated-/) },
+      dashboards: { kind: "kibana", url: "http://127.0.0.1:5601" },
+      enrichment: { url: "http://127.0.0.1:8080" },
+      jupyter: { url: "http://127.0.0.1:8888", token: expect.stringMatching(/^generated-/) },
+    });
+    expect(run.endpoints.engine.password).toBe(env(byName("helk-engine-0")).ELASTIC_PASSWORD);
+  });
+});
