@@ -17,7 +17,8 @@ export interface TechniqueContext {
 
 /**
  * ATT&CK id → technique context, for enrichment at line rate. Every answer for a known id is built once, frozen
- * and kept in a Map, so a lookup of a canonical id is one Map read and allocates nothing.
+ * and kept in a Map, so a lookup of a canonical id is one Map read and allocates nothing. A deprecated technique
+ * (no replacement in ATT&CK) is still `found`: the contract has no separate status for it.
  */
 export class AttackLookup {
   private constructor(private readonly contexts: ReadonlyMap<string, TechniqueContext>) {}
