@@ -3,11 +3,15 @@ import { Command } from "commander";
 import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
+import { registerServicesCommands } from "../harness/cli.ts";
+import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 
 // Each part of the system registers its own subcommands here.
 const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
 registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
+registerServicesCommands(program);
+registerEnrichmentCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import { NXLOG_ENVELOPE, type EventShape } from "../enrichment/transforms/shape.ts";
 import { recordingLines } from "./datasets.ts";
 
@@ -22,6 +22,8 @@ export interface ReplayOptions {
   onProgress?: (produced: number) => void;
 }
 
+const MAX_BATCH_CHARS = 256 * 1024;
+
 export interface ReplayResult {
   produced: number;
   perRecording: { path: string; produced: number }[];
@@ -29,7 +31,7 @@ export interface ReplayResult {
 
 export async function replayRecordings(options: ReplayOptions): Promise<ReplayResult> {
   const kafka = new Kafka({ clientId: "helk-replay", brokers: options.brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     const result: ReplayResult = { produced: 0, perRecording: [] };
@@ -48,11 +50,13 @@ async function replayOne(producer: Producer, path: string, options: ReplayOption
   const batchSize = options.batchSize ?? 500;
   const shape = options.shape ?? "nxlog";
   let batch: { key: string; value: string }[] = [];
+  let batchChars = 0;
   let produced = 0;
   const send = async (): Promise<void> => {
     await producer.send({ topic: options.topic, acks: -1, messages: batch });
     produced += batch.length;
     batch = [];
+    batchChars = 0;
     progress(produced);
   };
   for await (const line of recordingLines(path)) {
@@ -60,7 +64,9 @@ async function replayOne(producer: Producer, path: string, options: ReplayOption
     const event = JSON.parse(line) as Record<string, unknown>;
     const value = shape === "nxlog" ? line : JSON.stringify(convertNxlogEvent(event, shape));
     batch.push({ key: String(event.Hostname ?? "").toLowerCase(), value });
-    if (batch.length >= batchSize) await send();
+    batchChars += value.length;
+    // One produce request becomes one record batch per partition, which must stay under the broker's 1 MB limit.
+    if (batch.length >= batchSize || batchChars > MAX_BATCH_CHARS) await send();
   }
   if (batch.length > 0) await send();
   return produced;
@@ -124,4 +130,22 @@ export function convertNxlogEvent(event: Record<string, unknown>, shape: "winlog
       event_data: eventData,
     },
   };
+}
+
+/** Creates `topic` when it does not exist (for labs and tests; a deployed stack's topics come from its setup job). */
+export async function ensureTopic(
+  brokers: string[],
+  topic: string,
+  options: { partitions?: number; configEntries?: { name: string; value: string }[] } = {},
+): Promise<boolean> {
+  const admin = new Kafka({ clientId: "helk-replay", brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: options.partitions ?? 3, replicationFactor: 1, configEntries: options.configEntries }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -123,7 +123,9 @@ function eventTimestamp(view: EventView, fallbackTime: number): string {
   }
   const shipper = view.shipperTimestamp;
   if (shipper !== undefined && shipper !== null) {
-    const ms = typeof shipper === "string" ? Date.parse(shipper) : NaN;
+    // Windows times without a zone ("2020-10-19 03:30:46.330") are UTC.
+    const zoneless = typeof shipper === "string" ? UTC_TIME.exec(shipper) : null;
+    const ms = zoneless ? Date.parse(`${zoneless[1]}T${zoneless[2]}Z`) : typeof shipper === "string" ? Date.parse(shipper) : NaN;
     if (Number.isNaN(ms)) reject(`@timestamp must be an ISO time, got ${describe(shipper)}`);
     return new Date(ms).toISOString();
   }

@@ -95,7 +95,8 @@ function viewNxlog(event: Json): EventView {
     eventId: requireEventId(event.EventID, "EventID"),
     host: requireString(event.Hostname, "Hostname"),
     recordNumber: optionalRecord(event.RecordNumber, "RecordNumber"),
-    shipperTimestamp: event["@timestamp"],
+    // Some Security-Datasets exports carry only the event's TimeCreated.
+    shipperTimestamp: event["@timestamp"] ?? event.TimeCreated,
     data,
     envelope,
     message: optionalString(event.Message, "Message"),

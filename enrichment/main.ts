@@ -1,0 +1,71 @@
+import { pino } from "pino";
+import { AttackLookup } from "../attack/lookup.ts";
+import { loadAttackBundle } from "../attack/bundle.ts";
+import { createEngine } from "../lib/engine.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import type { MessageRef } from "./dead-letter.ts";
+import { startHttp } from "./http.ts";
+import { createMetrics } from "./metrics.ts";
+import { EnrichmentService } from "./service.ts";
+import { Enricher, type TechniqueResolver } from "./transforms/index.ts";
+
+/** Entry point of the enrichment service (`tsx enrichment/main.ts`); configuration from HELK_* env vars. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+  const log = pino({ level: config.HELK_LOG_LEVEL, base: { service: "helk-enrichment" } });
+  const metrics = createMetrics();
+
+  let attack: TechniqueResolver | undefined;
+  if (config.HELK_ATTACK_BUNDLE) {
+    attack = AttackLookup.fromModel(await loadAttackBundle(config.HELK_ATTACK_BUNDLE));
+    log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "ATT&CK lookup loaded");
+  } else log.warn("HELK_ATTACK_BUNDLE not set: technique context will be status \"unknown\"");
+
+  const enricher = new Enricher<MessageRef>({
+    attack,
+    knownChannels: config.HELK_KNOWN_CHANNELS,
+    maxEventBytes: config.HELK_MAX_EVENT_BYTES,
+    join: {
+      maxEntries: config.HELK_JOIN_CACHE_ENTRIES,
+      maxAgeMs: config.HELK_JOIN_MAX_AGE_MS,
+      waitMs: config.HELK_JOIN_WAIT_MS,
+      maxWaiting: config.HELK_JOIN_MAX_WAITING,
+    },
+  });
+  const engine = createEngine({
+    kind: config.HELK_ENGINE_KIND,
+    url: config.HELK_ENGINE_URL,
+    username: config.HELK_ENGINE_USERNAME,
+    password: config.HELK_ENGINE_PASSWORD,
+    insecureTls: config.HELK_ENGINE_INSECURE_TLS,
+  });
+  const service = new EnrichmentService(config, engine, enricher, metrics, log);
+  const http = await startHttp(config.HELK_HTTP_HOST, config.HELK_HTTP_PORT, service, metrics.registry, log);
+
+  let exiting = false;
+  const shutdown = async (signal: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.info({ signal }, "shutting down");
+    await service.stop();
+    http.close();
+    await engine.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await service.start();
+}
+
+await main().catch((err: unknown) => {
+  console.error(`enrichment service failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
