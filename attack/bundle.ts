@@ -30,7 +30,7 @@ export async function loadAttackBundle(source: string | URL, opts: LoadOptions =
 export async function loadDefaultAttackBundle(opts: LoadOptions = {}): Promise<AttackModel> {
   const { source, tried } = defaultAttackSource();
   try {
-    return await loadAttackBundle(source, { ...opts, sha256: opts.sha256 ?? process.env.HELK_ATTACK_SHA256 });
+    return await loadAttackBundle(source, opts);
   } catch (err) {
     if (err instanceof AttackBundleError || tried.length === 0) throw err;
     throw new Error(`no usable ATT&CK bundle; tried: ${tried.join("; ")}. Last error: ${(err as Error).message}`, { cause: err });

@@ -40,8 +40,7 @@ function withEngineFlags(cmd: Command): Command {
 }
 
 async function loadModel(flags: { bundle?: string; sha256?: string }): Promise<AttackModel> {
-  const sha256 = flags.sha256 ?? process.env.HELK_ATTACK_SHA256;
-  return flags.bundle ? loadAttackBundle(flags.bundle, { sha256 }) : loadDefaultAttackBundle({ sha256 });
+  return flags.bundle ? loadAttackBundle(flags.bundle, { sha256: flags.sha256 }) : loadDefaultAttackBundle({ sha256: flags.sha256 });
 }
 
 /** `helk attack load|coverage|lookup`. */

@@ -23,7 +23,10 @@ export const ENTERPRISE_ATTACK_PIN: { version: string; url: string; sha256: stri
 };
 
 export interface SourceOptions {
-  /** Expected sha256 (hex) of the bytes at a URL, as served (gzipped or not). Required for http(s) URLs. */
+  /**
+   * Expected sha256 (hex) of the bytes at a URL, as served (gzipped or not). Required for http(s) URLs; defaults
+   * to `HELK_ATTACK_SHA256` (the pair of `HELK_ATTACK_BUNDLE`), then to the pin of the official bundle.
+   */
   sha256?: string;
   /** Where downloads are kept; default `${HELK_CACHE_DIR:-~/.cache/helk}/attack`. */
   cacheDir?: string;
@@ -73,7 +76,8 @@ function toUrl(source: string | URL): URL | undefined {
 
 /** Returns the bytes at `url`, from the cache when a copy with the pinned checksum is there, else downloaded and verified. */
 async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
-  const expected = (opts.sha256 ?? (url.href === ENTERPRISE_ATTACK_PIN.url ? ENTERPRISE_ATTACK_PIN.sha256 : undefined))?.toLowerCase();
+  const pinned = url.href === ENTERPRISE_ATTACK_PIN.url ? ENTERPRISE_ATTACK_PIN.sha256 : undefined;
+  const expected = (opts.sha256 || process.env.HELK_ATTACK_SHA256 || pinned)?.toLowerCase();
   if (!expected) {
     throw new Error(
       `ATT&CK bundle ${url.href}: refusing to download without a pinned sha256. Verify the file on a trusted machine ` +

@@ -137,6 +137,17 @@ describe("bundles at http URLs", () => {
     expect(requests).toBe(1);
   });
 
+  it("takes the checksum from HELK_ATTACK_SHA256 when the caller passes none", async () => {
+    vi.stubEnv("HELK_ATTACK_SHA256", sha256);
+    try {
+      expect((await loadAttackBundle(`${base}/enterprise-attack.json.gz`, { cacheDir: join(dir, "env-pin") })).techniques).toHaveLength(2);
+      vi.stubEnv("HELK_ATTACK_SHA256", "f".repeat(64));
+      await expect(loadAttackBundle(`${base}/enterprise-attack.json.gz`, { cacheDir: join(dir, "env-pin-2") })).rejects.toThrow(/pinned f{64}/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it("refuses a download without a pin or with the wrong checksum", async () => {
     const url = `${base}/enterprise-attack.json.gz`;
     await expect(loadAttackBundle(url, { cacheDir: join(dir, "c2") })).rejects.toThrow(/refusing to download without a pinned sha256/);
