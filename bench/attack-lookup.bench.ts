@@ -17,6 +17,15 @@ function rate(lookup: AttackLookup, ids: readonly string[], count: number): numb
   return Math.round(best);
 }
 
+/** Heap growth over `count` lookups of canonical ids: about zero when answers are the precomputed objects. */
+function heapGrowth(lookup: AttackLookup, ids: readonly string[], count: number): number {
+  const before = process.memoryUsage().heapUsed;
+  let sink = 0;
+  for (let i = 0; i < count; i++) sink += lookup.resolve(ids[i % ids.length]!).technique_id.length;
+  if (sink === 0) throw new Error("lookups returned nothing");
+  return process.memoryUsage().heapUsed - before;
+}
+
 /** ATT&CK bundle load time and the enrichment service's id → context lookup rate. */
 export async function run(): Promise<BenchResult[]> {
   const started = performance.now();
@@ -27,9 +36,11 @@ export async function run(): Promise<BenchResult[]> {
   const canonical = [...model.techniquesById.keys(), "T9999", "T0000.000"];
   const sloppy = canonical.map((id) => ` ${id.toLowerCase()} `);
   const canonicalRate = rate(lookup, canonical, 5_000_000);
+  const growth = heapGrowth(lookup, canonical.slice(0, -2), 10_000_000);
   return [
     { name: "attack bundle load (gunzip, validate, model)", value: Math.round(loadMs), unit: "ms" },
     { name: "attack lookups, canonical ids", value: canonicalRate, unit: "lookups/s", target: ">= 1,000,000", ok: canonicalRate >= 1_000_000 },
+    { name: "attack heap growth over 10M canonical lookups", value: growth, unit: "bytes", target: "< 1,000,000 (no allocation per lookup)", ok: growth < 1_000_000 },
     { name: "attack lookups, lower-case padded ids", value: rate(lookup, sloppy, 2_000_000), unit: "lookups/s" },
   ];
 }
