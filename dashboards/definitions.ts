@@ -99,9 +99,25 @@ export const enterpriseTacticOrder = [
   "impact",
 ];
 
-/** Loopback and RFC 1918 private ranges: destinations inside the network. */
-export const internalRanges = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"];
+/**
+ * Destinations inside the network: RFC 1918 private ranges and loopback, plus link-local and multicast
+ * (which never leave the local segment) and their IPv6 counterparts (unique local, link-local, multicast).
+ */
+export const internalRanges = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "224.0.0.0/4",
+  "::1/128",
+  "fc00::/7",
+  "fe80::/10",
+  "ff00::/8",
+];
 const internalLucene = internalRanges.map((cidr) => `dst_ip:"${cidr}"`).join(" OR ");
+
+const sysmonChannel = "Microsoft-Windows-Sysmon/Operational";
 
 export const sysmonAttackDashboard: Dashboard = {
   id: "helk-sysmon-attack",
@@ -110,8 +126,9 @@ export const sysmonAttackDashboard: Dashboard = {
   panels: [
     {
       id: "helk-events-over-time",
-      title: "Events over time by event id",
+      title: "Sysmon events over time by event id",
       dataView: eventsDataView,
+      filter: `channel:"${sysmonChannel}"`,
       query: { kind: "events_over_time", split: { field: "event_id", size: 10 } },
       grid: { x: 0, y: 0, w: 48, h: 14 },
     },
@@ -179,7 +196,7 @@ export const processNetworkDashboard: Dashboard = {
       query: {
         kind: "filters",
         buckets: [
-          { label: "internal (RFC 1918, loopback)", lucene: internalLucene },
+          { label: "internal (private, loopback, link-local, multicast)", lucene: internalLucene },
           { label: "external", lucene: `dst_ip:* AND NOT (${internalLucene})` },
         ],
       },
@@ -258,7 +275,7 @@ export const attackCoverageDashboard: Dashboard = {
               },
             },
             {
-              mark: { type: "text", fontSize: 9, limit: 104 },
+              mark: { type: "text", fontSize: 9 },
               encoding: {
                 text: { field: "label" },
                 color: { condition: { test: "datum.score > 60", value: "white" }, value: "black" },

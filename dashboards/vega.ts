@@ -19,7 +19,7 @@ export function vegaSavedSpec(q: VegaQuery): string {
 }
 
 const width = 720;
-const countAxis = { field: "count", type: "quantitative", title: "events" } as const;
+const countAxis = { field: "count", type: "quantitative", title: "events", axis: { format: "d", tickMinStep: 1 } } as const;
 
 /** The spec that draws a panel's rows (the rows come from running the panel's query, see `query.ts`). */
 export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
@@ -44,7 +44,8 @@ export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
         width,
         mark: "bar",
         encoding: {
-          y: { field: "label", type: "nominal", sort: "-x", title: q.fields.join(q.separator ?? " → "), axis: { labelLimit: 320 } },
+          // No axis title: the panel title names the field(s), and a title beside long labels overlaps them.
+          y: { field: "label", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 320 } },
           x: countAxis,
         },
       };
@@ -54,7 +55,7 @@ export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
         width,
         mark: "bar",
         encoding: {
-          y: { field: "category", type: "nominal", sort: "-x", title: q.by.field, axis: { labelLimit: 320 } },
+          y: { field: "category", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 320 } },
           x: { ...countAxis, aggregate: "sum" },
           color: { field: "series", type: "nominal", title: q.split.field },
         },
@@ -88,16 +89,17 @@ function documentsTableSpec(title: string, columns: string[], rows: Row[]): Spec
     title,
     config: { font: "DejaVu Sans", background: "white", view: { stroke: null } },
     data: { values: cells },
-    width: { step: 170 },
+    width: { step: 230 },
     height: { step: 18 },
-    mark: { type: "text", align: "left", limit: 164, fontSize: 10, dx: 2 },
+    // Vega measures text by estimate here (no canvas), about a third wider than DejaVu draws it: hence limit > step.
+    mark: { type: "text", align: "left", limit: 290, fontSize: 10, dx: 2 },
     encoding: {
       x: {
         field: "column",
         type: "nominal",
         sort: columns,
         bandPosition: 0,
-        axis: { orient: "top", title: null, labelAngle: 0, labelLimit: 168, labelAlign: "left", bandPosition: 0, ticks: false, labelFontWeight: "bold" },
+        axis: { orient: "top", title: null, labelAngle: 0, labelLimit: 290, labelAlign: "left", bandPosition: 0, ticks: false, labelFontWeight: "bold" },
       },
       y: { field: "row", type: "ordinal", axis: null },
       text: { field: "value" },

@@ -1,0 +1,239 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { BlockList, isIPv4 } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { indexAttackModel } from "../../attack/attack-index.ts";
+import { loadAttackBundle } from "../../attack/bundle.ts";
+import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine } from "../../attack/coverage.ts";
+import { AttackLookup } from "../../attack/lookup.ts";
+import { dashboards, dataViews, enterpriseTacticOrder, internalRanges } from "../../dashboards/definitions.ts";
+import type { Panel } from "../../dashboards/model.ts";
+import { hasData, runPanel, type Row } from "../../dashboards/query.ts";
+import type { RenderedPanel } from "../../dashboards/render.ts";
+import { installTemplates } from "../../enrichment/templates.ts";
+import { Enricher, type EventDocument, type IndexAction } from "../../enrichment/transforms/index.ts";
+import { attackBundlePath, projectRoot } from "../../lib/data.ts";
+import { recording, recordingEvents } from "../../lib/datasets.ts";
+import { createEngine, type Engine } from "../../lib/engine.ts";
+import { serviceEndpoints } from "../setup/endpoints.ts";
+
+/**
+ * Every dashboard panel's query against the real OpenSearch, over Security-Datasets recordings replayed
+ * through the enrichment transforms (with ATT&CK tags injected into Sysmon RuleNames, as a tagging Sysmon
+ * config would write them), the ATT&CK index and the coverage scores of the ATT&CK part. Panel answers are
+ * compared with the same figures computed here from the enriched documents; the CLI then renders every
+ * panel into dist/dashboards (build output, not committed).
+ */
+
+const run = promisify(execFile);
+const recordings = [
+  "cmd_bitsadmin_download_psh_script.zip",
+  "covenant_installutil.zip",
+  "wmic_remote_xsl_jscript.zip",
+  "cmd_sharpview_pcre_net.zip",
+  "empire_launcher_vbs.zip",
+  "empire_shell_net_local_users.zip",
+  "covenant_psremoting_command.zip",
+];
+
+/** Sysmon-modular style RuleName tags, by the image an event is about. */
+const tagsByImage: Record<string, string> = {
+  "powershell.exe": "technique_id=T1059.001,technique_name=PowerShell",
+  "cmd.exe": "technique_id=T1059.003,technique_name=Windows Command Shell",
+  "wmic.exe": "technique_id=T1047,technique_name=Windows Management Instrumentation",
+  "bitsadmin.exe": "technique_id=T1197,technique_name=BITS Jobs",
+  "installutil.exe": "technique_id=T1218.004,technique_name=InstallUtil",
+  "net.exe": "technique_id=T1087.001,technique_name=Local Account",
+  "rundll32.exe": "technique_id=T1218.011,technique_name=Rundll32",
+};
+const sysmonChannel = "Microsoft-Windows-Sysmon/Operational";
+
+function withInjectedTag(event: Record<string, unknown>): Record<string, unknown> {
+  if (event.Channel !== sysmonChannel || typeof event.Image !== "string") return event;
+  const tag = tagsByImage[event.Image.split("\\").pop()!.toLowerCase()];
+  return tag ? { ...event, RuleName: tag } : event;
+}
+
+let engine: Engine;
+// By index and id, as the engine keeps them: a record shipped twice (recordings overlap) is one document.
+const eventsById = new Map<string, EventDocument>();
+const joinedById = new Map<string, EventDocument>();
+let events: EventDocument[] = [];
+let joined: EventDocument[] = [];
+
+async function bulkIndex(actions: IndexAction[]): Promise<void> {
+  for (let i = 0; i < actions.length; i += 2000) {
+    const lines = actions.slice(i, i + 2000).flatMap((a) => [{ index: { _index: a.index, _id: a.id } }, a.doc]);
+    const res = await engine.request<{ errors: boolean; items: { index: { error?: unknown } }[] }>({ method: "POST", path: "/_bulk", bulk: lines });
+    const failed = res.body.items.filter((item) => item.index.error);
+    if (failed.length > 0) throw new Error(`bulk indexing failed for ${failed.length} documents: ${JSON.stringify(failed[0])}`);
+  }
+}
+
+beforeAll(async () => {
+  engine = createEngine({ kind: "opensearch", url: serviceEndpoints().engineUrl });
+  await engine.request({ method: "DELETE", path: "/helk-events-*,helk-process-network-*", query: { expand_wildcards: "all" }, ignore: [404] });
+  await installTemplates(engine);
+
+  const model = await loadAttackBundle(attackBundlePath());
+  const lookup = AttackLookup.fromModel(model);
+  const enricher = new Enricher({ attack: lookup });
+  const actions: IndexAction[] = [];
+  for (const name of recordings) {
+    for await (const raw of recordingEvents(recording(name).path)) {
+      const outcome = enricher.enrich(withInjectedTag(raw), { tag: undefined });
+      if (!outcome.ok) throw new Error(`${name}: event rejected: ${outcome.reason}`);
+      actions.push(outcome.event, ...outcome.joined);
+      eventsById.set(`${outcome.event.index}/${outcome.event.id}`, outcome.event.doc);
+      for (const j of outcome.joined) joinedById.set(`${j.index}/${j.id}`, j.doc);
+    }
+  }
+  events = [...eventsById.values()];
+  joined = [...joinedById.values()];
+  await bulkIndex(actions);
+  await engine.request({ method: "POST", path: "/helk-events-*,helk-process-network-*/_refresh" });
+
+  // The ATT&CK part's own indexing and coverage scoring, over what was just indexed.
+  await indexAttackModel(engine, model);
+  const report = computeCoverage(model, lookup, await eventSourceCountsFromEngine(engine), await observedTechniquesFromEngine(engine));
+  await indexCoverage(engine, report);
+  await engine.request({ method: "POST", path: "/helk-mitre-attack,helk-attack-coverage/_refresh" });
+}, 600_000);
+afterAll(() => engine?.close());
+
+const panels = dashboards.flatMap((d) => d.panels);
+const panel = (id: string): Panel => panels.find((p) => p.id === id)!;
+/** An address as the engine's `ip` type returns it (IPv6 compressed: `0:0:0:0:0:0:0:1` → `::1`). */
+const canonicalIp = (ip: unknown) => (isIPv4(String(ip)) ? String(ip) : new URL(`http://[${String(ip)}]/`).hostname.slice(1, -1));
+const tally = (values: string[]) => values.reduce((m, v) => m.set(v, (m.get(v) ?? 0) + 1), new Map<string, number>());
+/** The top rows of a tally, as a panel lists them (count descending). */
+const topCounts = (counts: Map<string, number>, size: number) => [...counts.values()].sort((a, b) => b - a).slice(0, size);
+
+describe("dashboard panel queries against the real OpenSearch", () => {
+  it("indexed enough to show something: events, joined connections, injected tags", () => {
+    expect(events.length).toBeGreaterThan(5000);
+    expect(joined.length).toBeGreaterThan(3);
+    expect(events.filter((e) => e.mitre_technique_id !== undefined).length).toBeGreaterThan(10);
+  });
+
+  it.each(panels.map((p) => [p.id, p] as const))("%s returns rows with data", async (_id, p) => {
+    const rows = await runPanel(engine, p);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(hasData(rows)).toBe(true);
+  });
+
+  it("top hosts and parent → child pairs count what the enriched documents hold", async () => {
+    const hosts = await runPanel(engine, panel("helk-top-hosts"));
+    const hostCounts = tally(events.map((e) => String(e.host_name)));
+    expect(hosts.map((r) => r.count)).toEqual(topCounts(hostCounts, 10));
+    for (const r of hosts) expect(r.count).toBe(hostCounts.get(String(r.label)));
+
+    const pairs = await runPanel(engine, panel("helk-parent-child-pairs"));
+    const pairCounts = tally(events.filter((e) => e.event_id === 1 && e.parent_process_name && e.process_name).map((e) => `${e.parent_process_name} → ${e.process_name}`));
+    expect(pairs.map((r) => r.count)).toEqual(topCounts(pairCounts, 20));
+    for (const r of pairs) expect(r.count).toBe(pairCounts.get(String(r.label)));
+  });
+
+  it("top techniques and tactics come from the parsed RuleName tags and their ATT&CK context", async () => {
+    const techniques = await runPanel(engine, panel("helk-top-techniques"));
+    const techniqueCounts = tally(events.filter((e) => e.mitre_technique_id).map((e) => `${e.mitre_technique_id} ${e.mitre_technique_name}`));
+    expect(techniques.map((r) => r.label).sort()).toEqual([...techniqueCounts.keys()].sort());
+    for (const r of techniques) expect(r.count).toBe(techniqueCounts.get(String(r.label)));
+    expect(techniques.map((r) => r.label)).toContain("T1059.001 PowerShell");
+
+    const tactics = await runPanel(engine, panel("helk-top-tactics"));
+    const tacticCounts = tally(events.flatMap((e) => (e.attack as { tactics?: string[] } | undefined)?.tactics ?? []));
+    expect(new Map(tactics.map((r) => [r.label, r.count]))).toEqual(tacticCounts);
+    expect(tacticCounts.get("execution")).toBeGreaterThan(0);
+  });
+
+  it("splits destinations into internal and external ranges as node's BlockList does", async () => {
+    const internal = new BlockList();
+    for (const cidr of internalRanges) {
+      const [address, prefix] = cidr.split("/");
+      internal.addSubnet(address!, Number(prefix), isIPv4(address!) ? "ipv4" : "ipv6");
+    }
+    const withIp = joined.filter((d) => typeof d.dst_ip === "string");
+    const inside = withIp.filter((d) => internal.check(String(d.dst_ip), isIPv4(String(d.dst_ip)) ? "ipv4" : "ipv6")).length;
+    const rows = await runPanel(engine, panel("helk-internal-external-destinations"));
+    expect(rows.map((r) => r.count)).toEqual([inside, withIp.length - inside]);
+    expect(inside).toBeGreaterThan(0);
+    expect(withIp.length - inside).toBeGreaterThan(0);
+  });
+
+  it("lists the joined connections with process, parent and destination, newest first", async () => {
+    const rows = await runPanel(engine, panel("helk-process-network-table"));
+    expect(rows).toHaveLength(Math.min(joined.length, 50));
+    for (const row of rows) {
+      expect(row.process_path).toBeTruthy();
+      expect(row.dst_ip).toBeTruthy();
+      const match = joined.find((d) => d.process_path === row.process_path && d.dst_ip === row.dst_ip && d.dst_port === row.dst_port);
+      expect(match, JSON.stringify(row)).toBeDefined();
+      expect(row.parent_process_name).toBe(match!.parent_process_name ?? null);
+    }
+    const destinations = await runPanel(engine, panel("helk-destinations-by-process"));
+    const byPair = tally(joined.map((d) => `${d.process_name}|${canonicalIp(d.dst_ip)}`));
+    for (const r of destinations) expect(r.count).toBe(byPair.get(`${r.category}|${r.series}`));
+  });
+
+  it("Sysmon events over time: one series per top-10 event id, each adding up to that id's events", async () => {
+    const rows = await runPanel(engine, panel("helk-events-over-time"));
+    const perSeries = new Map<string, number>();
+    for (const r of rows) perSeries.set(String(r.series), (perSeries.get(String(r.series)) ?? 0) + Number(r.count));
+    const idCounts = tally(events.filter((e) => e.channel === sysmonChannel).map((e) => String(e.event_id)));
+    expect([...perSeries.values()].sort((a, b) => b - a)).toEqual(topCounts(idCounts, 10));
+    for (const [id, count] of perSeries) expect(count).toBe(idCounts.get(id));
+    expect(perSeries.has("1")).toBe(true);
+    // Several time buckets: the interval follows the data's time range.
+    expect(new Set(rows.map((r) => r.time)).size).toBeGreaterThan(3);
+  });
+
+  it("feeds the coverage view with scored techniques per tactic, observed counts included", async () => {
+    const rows = (await runPanel(engine, panel("helk-attack-coverage-matrix"))) as unknown as { _source: Record<string, unknown> }[];
+    expect(rows.length).toBeGreaterThan(10);
+    for (const { _source: doc } of rows) {
+      expect(enterpriseTacticOrder).toContain(doc.tactic);
+      expect(Number(doc.score) > 0 || Number(doc.observed_count) > 0).toBe(true);
+    }
+    const powershell = rows.find((r) => r._source.technique_id === "T1059.001");
+    expect(Number(powershell?._source.observed_count)).toBe(events.filter((e) => (e.attack as { technique_id?: string } | undefined)?.technique_id === "T1059.001").length);
+
+    const perTactic: Row[] = await runPanel(engine, panel("helk-attack-techniques-per-tactic"));
+    expect(perTactic.map((r) => r.label).sort()).toEqual([...enterpriseTacticOrder].sort());
+  });
+
+  it("declares every data view field with the type the engine maps it to", async () => {
+    for (const view of dataViews) {
+      const res = await engine.request<Record<string, { mappings: Record<string, { mapping: Record<string, { type: string }> }> }>>({
+        method: "GET",
+        path: `/${view.pattern}/_mapping/field/${Object.keys(view.fields).join(",")}`,
+      });
+      const mapped = new Map<string, string>();
+      for (const index of Object.values(res.body)) {
+        for (const [name, field] of Object.entries(index.mappings)) mapped.set(name, Object.values(field.mapping)[0]!.type);
+      }
+      for (const [name, type] of Object.entries(view.fields)) expect(`${view.pattern} ${name}: ${mapped.get(name)}`).toBe(`${view.pattern} ${name}: ${type}`);
+    }
+  });
+});
+
+describe("helk dashboards render", () => {
+  it("draws every panel from the engine into dist/dashboards as SVG and PNG", async () => {
+    const out = join(projectRoot, "dist", "dashboards");
+    const { stdout } = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "render", "--out", out], {
+      cwd: projectRoot,
+      env: { ...process.env, HELK_ENGINE_KIND: "opensearch", HELK_ENGINE_URL: serviceEndpoints().engineUrl },
+    });
+    expect(stdout).toContain(`${panels.length} panels drawn into ${out}, 0 without data`);
+    const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as RenderedPanel[];
+    expect(index.map((r) => r.panel).sort()).toEqual(panels.map((p) => p.id).sort());
+    for (const r of index) {
+      const png = readFileSync(r.png);
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      expect(png.length).toBeGreaterThan(5000);
+      expect(readFileSync(r.svg, "utf8")).toMatch(/^<svg/);
+    }
+  });
+});
