@@ -17,7 +17,7 @@ function rate(lookup: AttackLookup, ids: readonly string[], count: number): numb
   return Math.round(best);
 }
 
-/** Heap growth over `count` lookups of canonical ids: about zero when answers are the precomputed objects. */
+/** Heap growth over `count` lookups of known ids: about zero when answers are the precomputed objects. */
 function heapGrowth(lookup: AttackLookup, ids: readonly string[], count: number): number {
   const before = process.memoryUsage().heapUsed;
   let sink = 0;
@@ -32,11 +32,13 @@ export async function run(): Promise<BenchResult[]> {
   const model = await loadAttackBundle(attackBundlePath());
   const loadMs = performance.now() - started;
   const lookup = AttackLookup.fromModel(model);
-  // What events carry: the canonical ids of all techniques, revoked ones included, plus a few unknown tags.
-  const canonical = [...model.techniquesById.keys(), "T9999", "T0000.000"];
+  // What events carry: the canonical ids of all techniques, revoked ones included, plus a few unknown tags
+  // (those allocate their answer, so the heap figure uses known ids only).
+  const known = [...model.techniquesById.keys()];
+  const canonical = [...known, "T9999", "T0000.000"];
   const sloppy = canonical.map((id) => ` ${id.toLowerCase()} `);
   const canonicalRate = rate(lookup, canonical, 5_000_000);
-  const growth = heapGrowth(lookup, canonical.slice(0, -2), 10_000_000);
+  const growth = heapGrowth(lookup, known, 10_000_000);
   return [
     { name: "attack bundle load (gunzip, validate, model)", value: Math.round(loadMs), unit: "ms" },
     { name: "attack lookups, canonical ids", value: canonicalRate, unit: "lookups/s", target: ">= 1,000,000", ok: canonicalRate >= 1_000_000 },
