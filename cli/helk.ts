@@ -4,6 +4,7 @@ import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
 import { registerServicesCommands } from "../harness/cli.ts";
+import { registerServicesCommands } from "../harness/cli.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 
 // Each part of the system registers its own subcommands here.
@@ -11,6 +12,7 @@ const program = new Command("helk").description("HELK as code: operate a deploye
 registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
+registerServicesCommands(program);
 registerServicesCommands(program);
 registerEnrichmentCommands(program);
 

@@ -96,7 +96,7 @@ export async function startJupyter(options: JupyterOptions = {}): Promise<Jupyte
   const url = `http://127.0.0.1:${port}`;
   const server: JupyterServer = Object.assign(launched, { url, token, port });
   try {
-    await server.waitUntilReady("/api/status", () => jupyterAnswers(url, token), options.readyTimeoutMs ?? 120_000);
+    await server.waitUntilReady("/api/status", () => jupyterReady(url, token), options.readyTimeoutMs ?? 120_000);
   } catch (error) {
     await server.stop();
     throw error;
@@ -104,7 +104,7 @@ export async function startJupyter(options: JupyterOptions = {}): Promise<Jupyte
   return server;
 }
 
-async function jupyterAnswers(url: string, token: string): Promise<boolean> {
+export async function jupyterReady(url: string, token: string): Promise<boolean> {
   const response = await fetch(`${url}/api/status`, {
     headers: { Authorization: `token ${token}` },
     signal: AbortSignal.timeout(3_000),

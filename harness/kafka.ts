@@ -125,7 +125,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaServe
   const server: KafkaServer = Object.assign(launched, { bootstrap, brokers: [bootstrap], port });
 
   try {
-    await server.waitUntilReady("metadata and group coordinator", () => kafkaAnswers(server.brokers), options.readyTimeoutMs ?? 120_000);
+    await server.waitUntilReady("metadata and group coordinator", () => kafkaReady(server.brokers), options.readyTimeoutMs ?? 120_000);
   } catch (error) {
     await server.stop();
     throw error;
@@ -137,7 +137,7 @@ export async function startKafka(options: KafkaOptions = {}): Promise<KafkaServe
  * True once the broker answers a metadata request and its group coordinator is loaded, so the first consumer
  * group of a test joins at once instead of retrying through "coordinator not available".
  */
-async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+export async function kafkaReady(brokers: string[]): Promise<boolean> {
   const kafka = new Kafka({
     clientId: "helk-harness-readiness",
     brokers,

@@ -132,7 +132,7 @@ export async function startOpenSearch(options: OpenSearchOptions = {}): Promise<
   const server: OpenSearchServer = Object.assign(launched, { url, port });
 
   try {
-    await server.waitUntilReady("_cluster/health yellow", () => clusterHealthy(url), options.readyTimeoutMs ?? 180_000);
+    await server.waitUntilReady("_cluster/health yellow", () => openSearchReady(url), options.readyTimeoutMs ?? 180_000);
   } catch (error) {
     await server.stop();
     throw error;
@@ -140,7 +140,7 @@ export async function startOpenSearch(options: OpenSearchOptions = {}): Promise<
   return server;
 }
 
-async function clusterHealthy(url: string): Promise<boolean> {
+export async function openSearchReady(url: string): Promise<boolean> {
   const response = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, {
     signal: AbortSignal.timeout(3_000),
   });

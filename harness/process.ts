@@ -275,33 +275,50 @@ export class ServerProcess implements ServerHandle {
   async stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      if (!this.exit) {
-        killGroup(this.pid, "SIGTERM");
-        let timer: NodeJS.Timeout | undefined;
-        const graceOver = new Promise<false>((resolve) => {
-          timer = setTimeout(() => resolve(false), this.options.stopTimeoutMs ?? 20_000);
-        });
-        const finished = await Promise.race([this.exited.then(() => true), graceOver]);
-        clearTimeout(timer);
-        if (!finished) {
-          killGroup(this.pid, "SIGKILL");
-          await this.exited;
-        }
-      }
-      // Helpers the server started in its process group (Jupyter kernels) go with it.
-      killGroup(this.pid, "SIGKILL");
-      await this.exited;
-      // A SIGKILLed group member can take a moment to vanish; only what survives that is a leftover.
-      let leftovers = await processesUsing(this.options.runDir);
-      if (leftovers.length > 0) leftovers = await sleep(500).then(() => processesUsing(this.options.runDir));
-      for (const pid of leftovers) killGroup(pid, "SIGKILL");
-      if (this.options.removeRunDir) rmSync(this.options.runDir, { recursive: true, force: true });
-      if (leftovers.length > 0) {
-        throw new Error(`${this.name} left processes ${leftovers.join(", ")} running after stop (killed them now)`);
-      }
+      await stopServer(this, {
+        exited: this.exited,
+        graceMs: this.options.stopTimeoutMs,
+        removeRunDir: this.options.removeRunDir,
+      });
     }
     await this.exited;
   }
+}
+
+/**
+ * Stops a server's process group: SIGTERM, SIGKILL after `graceMs` (default 20 s), then SIGKILL for whatever
+ * else is in the group (Jupyter kernels). Checks with `pgrep -f <run dir>` that nothing of the run survives,
+ * removes the run directory when asked, and throws when leftovers had to be killed. `exited` resolves when the
+ * server's main process is gone (a child's exit event, or {@link pidExited} for a process we did not spawn).
+ */
+export async function stopServer(
+  server: { name: string; pid: number; dataDir: string },
+  options: { exited: Promise<unknown>; graceMs?: number; removeRunDir: boolean },
+): Promise<void> {
+  const exited = options.exited.then(() => undefined);
+  killGroup(server.pid, "SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, options.graceMs ?? 20_000);
+  });
+  await Promise.race([exited, graceOver]);
+  clearTimeout(timer);
+  // Ends the main process if the grace period ran out, and helpers left in its group either way.
+  killGroup(server.pid, "SIGKILL");
+  await exited;
+  // A SIGKILLed group member can take a moment to vanish; only what survives that is a leftover.
+  let leftovers = await processesUsing(server.dataDir);
+  if (leftovers.length > 0) leftovers = await sleep(500).then(() => processesUsing(server.dataDir));
+  for (const pid of leftovers) killGroup(pid, "SIGKILL");
+  if (options.removeRunDir) rmSync(server.dataDir, { recursive: true, force: true });
+  if (leftovers.length > 0) {
+    throw new Error(`${server.name} left processes ${leftovers.join(", ")} running after stop (killed them now)`);
+  }
+}
+
+/** Resolves once `pid` is gone, polling (for servers started by another process, e.g. `services up`). */
+export async function pidExited(pid: number): Promise<void> {
+  while (pidAlive(pid)) await sleep(200);
 }
 
 /** PIDs whose command line mentions `dir` (a run directory), as `pgrep -f` sees them. */

@@ -1,6 +1,6 @@
-import { startJupyter, type JupyterServer } from "./jupyter.ts";
-import { startKafka, type KafkaServer } from "./kafka.ts";
-import { startOpenSearch, type OpenSearchServer } from "./opensearch.ts";
+import { startJupyter, type JupyterOptions, type JupyterServer } from "./jupyter.ts";
+import { startKafka, type KafkaOptions, type KafkaServer } from "./kafka.ts";
+import { startOpenSearch, type OpenSearchOptions, type OpenSearchServer } from "./opensearch.ts";
 
 export interface RunningServices {
   kafka?: KafkaServer;
@@ -18,6 +18,10 @@ export interface StartServicesOptions {
   linkToParent?: boolean;
   /** Called as each server becomes ready or fails, with the seconds since the start. */
   onProgress?: (message: string) => void;
+  /** Per-server options (ports, heap, data directory); `linkToParent` above wins. */
+  kafka?: KafkaOptions;
+  engine?: OpenSearchOptions;
+  jupyter?: JupyterOptions;
 }
 
 /**
@@ -30,9 +34,9 @@ export async function startServices(options: StartServicesOptions = {}): Promise
   const started = Date.now();
   const progress = (message: string) => options.onProgress?.(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
   const starters: Record<ServiceKey, () => Promise<RunningServices[ServiceKey]>> = {
-    kafka: () => startKafka({ linkToParent }),
-    engine: () => startOpenSearch({ linkToParent }),
-    jupyter: () => startJupyter({ linkToParent }),
+    kafka: () => startKafka({ ...options.kafka, linkToParent }),
+    engine: () => startOpenSearch({ ...options.engine, linkToParent }),
+    jupyter: () => startJupyter({ ...options.jupyter, linkToParent }),
   };
   const results = await Promise.allSettled(
     only.map(async (key) => {
