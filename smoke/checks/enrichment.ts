@@ -71,6 +71,8 @@ async function runProbe(endpoints: StackEndpoints, kafka: KafkaSession, engine: 
     }
     const enrichedAfter = Date.now() - t0;
 
+    // The connection event itself is indexed too; waiting for it means the cleanup below finds every document.
+    await waitForDocument(engine, eventsPattern, probe, ctx, { event_id: 3 });
     const joined = await waitForDocument(engine, processNetworkPattern, probe, ctx);
     if (joined.command_line !== probe.commandLine) {
       throw new Error(`enrichment's joined document lacks the process's command line: command_line = ${excerpt(joined.command_line ?? null)}`);
@@ -129,6 +131,12 @@ function probeQuery(probe: ProbeEvents, match: Record<string, unknown>) {
 
 /** Removes every document of the probe's process from both index patterns, so a smoke run leaves no data. */
 async function deleteProbeDocuments(engine: Engine, probe: ProbeEvents): Promise<void> {
+  // `_delete_by_query` only sees refreshed documents: refresh first so one indexed a moment ago goes too.
+  await engine.request({
+    method: "POST",
+    path: `/${eventsPattern},${processNetworkPattern}/_refresh`,
+    query: { ignore_unavailable: true, allow_no_indices: true },
+  });
   await engine.request({
     method: "POST",
     path: `/${eventsPattern},${processNetworkPattern}/_delete_by_query`,
