@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
-import { registerServicesCommands } from "../harness/cli.ts";
+import { registerSetupCommands } from "../components/setup-commands.ts";
 import { registerServicesCommands } from "../harness/cli.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 
@@ -12,7 +12,7 @@ const program = new Command("helk").description("HELK as code: operate a deploye
 registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
-registerServicesCommands(program);
+registerSetupCommands(program);
 registerServicesCommands(program);
 registerEnrichmentCommands(program);
 

@@ -1,0 +1,128 @@
+import type { Command } from "commander";
+import kafkajs, { Kafka, logLevel } from "kafkajs";
+import { installTemplates } from "../enrichment/templates.ts";
+import { createEngine, engineOptionsFromEnv, type Engine } from "../lib/engine.ts";
+
+// Not detected as a named export of the CommonJS module by Node.
+const { ConfigResourceTypes } = kafkajs;
+
+/** A topic as the kafka-topics job receives it in HELK_KAFKA_TOPICS (JSON list). */
+interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  retentionHours: number;
+}
+
+/** How long a setup job waits for the server it configures to answer (it may start before it). */
+const DEFAULT_WAIT_SECONDS = 600;
+
+/**
+ * Runs `attempt` until it succeeds or `waitSeconds` pass, then fails with the last error. Setup jobs start
+ * together with the servers on Kubernetes, so "not answering yet" is normal for a while.
+ */
+async function untilDone<T>(what: string, waitSeconds: number, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (Date.now() > deadline) throw new Error(`${what}: gave up after ${waitSeconds} s (${tries} tries): ${message}`);
+      console.error(`${what}: not yet (${message}); retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * tries)));
+    }
+  }
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** Creates missing topics, grows partitions and sets retention of existing ones; never deletes. */
+export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitSeconds = DEFAULT_WAIT_SECONDS): Promise<string[]> {
+  const kafka = new Kafka({ clientId: "helk-setup", brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  try {
+    await untilDone("kafka", waitSeconds, () => admin.connect());
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    const retention = (t: TopicSpec) => ({ name: "retention.ms", value: String(t.retentionHours * 3_600_000) });
+    if (missing.length > 0)
+      await untilDone("create topics", waitSeconds, () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor,
+            configEntries: [retention(t)],
+          })),
+        }),
+      );
+    const present = topics.filter((t) => existing.has(t.name));
+    if (present.length > 0) {
+      const metadata = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
+      const grow = present.filter((t) => (metadata.topics.find((m) => m.name === t.name)?.partitions.length ?? 0) < t.partitions);
+      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: present.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name, configEntries: [retention(t)] })),
+      });
+    }
+    return missing.map((t) => t.name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sets the password of Elasticsearch's `kibana_system` user (Kibana 8+ refuses the superuser). */
+export async function setKibanaSystemPassword(engine: Engine, password: string, waitSeconds = DEFAULT_WAIT_SECONDS): Promise<void> {
+  await untilDone("set kibana_system password", waitSeconds, () =>
+    engine.request({ method: "POST", path: "/_security/user/kibana_system/_password", body: { password } }),
+  );
+}
+
+/** Installs the HELK index templates (the enrichment's, so events and templates never disagree). */
+export async function installIndexTemplates(engine: Engine, waitSeconds = DEFAULT_WAIT_SECONDS): Promise<void> {
+  await untilDone("install index templates", waitSeconds, () => installTemplates(engine));
+}
+
+async function withEngine(run: (engine: Engine) => Promise<void>): Promise<void> {
+  const engine = createEngine(engineOptionsFromEnv());
+  try {
+    await run(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** `helk setup kafka-topics|engine-security|index-templates`: the deployment's one-shot jobs, configured by env. */
+export function registerSetupCommands(program: Command): void {
+  const setup = program.command("setup").description("one-shot setup jobs of a deployment (configured by env, see components/setup.ts)");
+  const wait = (cmd: Command) => cmd.option("--wait-seconds <n>", "how long to wait for the server", String(DEFAULT_WAIT_SECONDS));
+
+  wait(setup.command("kafka-topics"))
+    .description("create the topics in HELK_KAFKA_TOPICS (JSON) on HELK_KAFKA_BROKERS")
+    .action(async (flags: { waitSeconds: string }) => {
+      const topics = JSON.parse(required("HELK_KAFKA_TOPICS")) as TopicSpec[];
+      const created = await ensureTopics(required("HELK_KAFKA_BROKERS").split(","), topics, Number(flags.waitSeconds));
+      console.log(`topics ready: ${topics.map((t) => t.name).join(", ")} (created: ${created.join(", ") || "none"})`);
+    });
+
+  wait(setup.command("engine-security"))
+    .description("set the kibana_system password (HELK_KIBANA_SYSTEM_PASSWORD) as the engine superuser")
+    .action(async (flags: { waitSeconds: string }) => {
+      await withEngine((engine) => setKibanaSystemPassword(engine, required("HELK_KIBANA_SYSTEM_PASSWORD"), Number(flags.waitSeconds)));
+      console.log("kibana_system password set");
+    });
+
+  wait(setup.command("index-templates"))
+    .description("install the helk-events and helk-process-network index templates")
+    .action(async (flags: { waitSeconds: string }) => {
+      await withEngine((engine) => installIndexTemplates(engine, Number(flags.waitSeconds)));
+      console.log("index templates installed");
+    });
+}
