@@ -17,7 +17,16 @@ log "preparation took $((SECONDS - start))s"
 
 mkdir -p "$HELK_CACHE_DIR/pulumi-state"
 export PULUMI_BACKEND_URL="file://$HELK_CACHE_DIR/pulumi-state"
-export PULUMI_HOME="$HELK_CACHE_DIR/pulumi-home"
+if [ "$pulumi_bin" = "$PULUMI_HOME_DIR/bin" ]; then
+  # Our own build: a Pulumi home of its own in the cache, with the built plugins installed into it (the engine
+  # would otherwise try to download them).
+  export PULUMI_HOME="$PULUMI_HOME_DIR/home"
+  for plugin in "docker $DOCKER_PROVIDER_VERSION" "random $RANDOM_PROVIDER_VERSION"; do
+    set -- $plugin
+    pulumi plugin ls 2>/dev/null | grep -Eq "^$1 +resource +$2 " ||
+      pulumi plugin install resource "$1" "$2" --file "$pulumi_bin/pulumi-resource-$1" --non-interactive
+  done
+fi
 # The e2e stack's only secrets are generated test credentials; its salt is committed in stacks/Pulumi.e2e.yaml.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-helk-e2e}"
 export PULUMI_SKIP_UPDATE_CHECK=true

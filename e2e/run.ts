@@ -8,10 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { dockerTopology } from "../components/docker.ts";
-import { ENGINE_PORT } from "../components/engine.ts";
-import { helkCommand } from "../components/setup.ts";
-import { attackBundlePath } from "../lib/data.ts";
+import { SETUP_JOBS } from "../components/setup.ts";
 import { recording } from "../lib/datasets.ts";
 import { createEngine } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
@@ -195,31 +192,19 @@ interface Endpoints {
 }
 
 /**
- * The ATT&CK load job as the stack would run it (same image, command and engine env, on the stack's network),
- * with the host's bundle mounted read-only: `helk attack load` must exit 0 and the techniques alias must answer.
+ * The stack's ATT&CK load job (a run-to-completion container that pulumi up attached to) exited 0, and the
+ * techniques alias it fills answers with documents.
  */
 async function attackLoadJob(prefix: string, endpoints: Endpoints): Promise<void> {
-  const image = await enrichmentImage(prefix);
-  const bundle = attackBundlePath();
-  const command = helkCommand("attack", "load");
-  const inStackEngine = `http://${dockerTopology(prefix).serviceHost("engine")}:${ENGINE_PORT}`;
-  await mustRun("docker", [
-    "run", "--rm", "--name", `${prefix}-e2e-attack-load`, "--network", prefix,
-    "-v", `${bundle}:/data/attack-bundle.json.gz:ro`,
-    "-e", "HELK_ATTACK_BUNDLE=/data/attack-bundle.json.gz",
-    "-e", `HELK_ENGINE_KIND=${endpoints.engine.kind}`, "-e", `HELK_ENGINE_URL=${inStackEngine}`,
-    "--entrypoint", command[0]!, image, ...command.slice(1),
-  ]);
+  const name = `${prefix}-${SETUP_JOBS.attackLoad}`;
+  const job = (await stackContainers(prefix)).find((c) => c.name === name) ?? fail(`pulumi up created no ${name} container`);
+  if (job.status !== "exited" || job.exitCode !== 0) fail(`${name}: ${job.status}, exit code ${job.exitCode}`);
+  log(`${name} exited 0; the end of its log:`);
+  await mustRun("docker", ["logs", "--tail", "3", name]);
   const engine = createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
   const count = await engine.request<{ count: number }>({ method: "GET", path: "/helk-mitre-attack/_count" });
-  if (count.body.count === 0) fail("helk-mitre-attack holds no technique after the load");
+  if (count.body.count === 0) fail("helk-mitre-attack holds no document after the load job");
   log(`helk-mitre-attack holds ${count.body.count} documents`);
-}
-
-/** The image the stack's enrichment containers run (built by pulumi up from enrichment/Dockerfile). */
-async function enrichmentImage(prefix: string): Promise<string> {
-  const image = (await mustRun("docker", ["inspect", "-f", "{{.Config.Image}}", `${prefix}-enrichment-0`], { capture: true })).trim();
-  return image || fail(`${prefix}-enrichment-0 has no image`);
 }
 
 /**
