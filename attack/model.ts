@@ -237,7 +237,7 @@ export function buildAttackModel(stix: StixObjects, sourceName: string, version?
 }
 
 /** Orders `T1003` < `T1003.001` < `T1005` (numeric, parent before its sub-techniques). */
-export function compareAttackIds(a: string, b: string): number {
+function compareAttackIds(a: string, b: string): number {
   return a.localeCompare(b, "en", { numeric: true });
 }
 

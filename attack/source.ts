@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { cacheDir } from "../harness/cache.ts";
 import { attackBundlePath } from "../lib/data.ts";
 
 /**
@@ -32,11 +32,6 @@ export interface SourceOptions {
   cacheDir?: string;
   /** Injected for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
-}
-
-/** The cache folder shared by all HELK parts. */
-export function helkCacheDir(): string {
-  return process.env.HELK_CACHE_DIR || join(homedir(), ".cache", "helk");
 }
 
 /** Reads a bundle's JSON text from a path, `file:` URL or pinned http(s) URL; gzip is detected by its magic bytes. */
@@ -85,8 +80,8 @@ async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
     );
   }
   if (!/^[0-9a-f]{64}$/.test(expected)) throw new Error(`ATT&CK bundle ${url.href}: sha256 ${expected} is not 64 hex digits`);
-  const cacheDir = opts.cacheDir ?? join(helkCacheDir(), "attack");
-  const cached = join(cacheDir, `${expected}.bundle`);
+  const folder = opts.cacheDir ?? join(cacheDir(), "attack");
+  const cached = join(folder, `${expected}.bundle`);
   if (existsSync(cached)) {
     const bytes = await readFile(cached);
     if (sha256(bytes) === expected) return bytes;
@@ -98,7 +93,7 @@ async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
   const bytes = Buffer.from(await res.arrayBuffer());
   const actual = sha256(bytes);
   if (actual !== expected) throw new Error(`ATT&CK bundle ${url.href}: sha256 is ${actual}, pinned ${expected}; not using it`);
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(folder, { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
   await writeFile(partial, bytes);
   await rename(partial, cached);

@@ -33,7 +33,7 @@ const common = {
   external_references: z.array(externalReference).min(1),
 };
 
-export const killChainPhase = z.looseObject({ kill_chain_name: z.string(), phase_name: z.string().min(1) });
+const killChainPhase = z.looseObject({ kill_chain_name: z.string(), phase_name: z.string().min(1) });
 
 export const attackPatternSchema = z.looseObject({
   ...common,
@@ -84,7 +84,7 @@ export const detectionStrategySchema = z.looseObject({
   x_mitre_analytic_refs: z.array(stixId("x-mitre-analytic")),
 });
 
-export const logSourceReferenceSchema = z.looseObject({
+const logSourceReferenceSchema = z.looseObject({
   x_mitre_data_component_ref: stixId("x-mitre-data-component").optional(),
   name: z.string().min(1),
   channel: z.string(),
