@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recording, recordingEvents } from "../../lib/datasets.ts";
+import { replayRecordings } from "../../lib/replay.ts";
+import { serviceEndpoints } from "../setup/endpoints.ts";
+import {
+  allDocs,
+  countDocs,
+  createTopics,
+  engineAt,
+  readDeadLetters,
+  resetIndices,
+  ServiceProcess,
+  serviceEnv,
+  testNames,
+  topicMessageCount,
+  waitFor,
+} from "./service-process.ts";
+
+/** Five recordings with record numbers (each line one distinct event) and one exported without (it repeats lines). */
+const RECORDINGS = [
+  "msf_record_mic.zip",
+  "covenant_dcsync_dcerpc_drsuapi_DsGetNCChanges.zip",
+  "empire_shell_net_local_users.zip",
+  "empire_psexec_dcerpc_tcp_svcctl.zip",
+  "empire_shell_dcerpc_smb_service_dll_hijack.zip",
+].map((name) => recording(name).path);
+const WITHOUT_RECORD_NUMBERS = recording("cmd_psexec_lsa_secrets_dump.zip").path;
+const SYSMON = "Microsoft-Windows-Sysmon/Operational";
+
+interface Expected {
+  /** `host|channel|record` of every event of the five recordings. */
+  events: Set<string>;
+  /** `host|record` of connection → process fields, computed straight from the raw files. */
+  joins: Map<string, { image: unknown; commandLine: unknown; parentImage: unknown; dstIp: unknown }>;
+  distinctLinesWithoutRecordNumbers: number;
+}
+
+/** The join and the event set computed directly over the raw recordings, independently of the service's code. */
+async function expectedFromRawFiles(): Promise<Expected> {
+  const events = new Set<string>();
+  const processes = new Map<string, Record<string, unknown>>();
+  const connections: Record<string, unknown>[] = [];
+  for (const path of RECORDINGS) {
+    for await (const e of recordingEvents(path)) {
+      const host = String(e.Hostname).toLowerCase();
+      events.add(`${host}|${String(e.Channel).toLowerCase()}|${e.RecordNumber}`);
+      if (e.Channel !== SYSMON) continue;
+      if (e.EventID === 1) processes.set(`${host}|${String(e.ProcessGuid).toLowerCase()}`, e);
+      if (e.EventID === 3) connections.push(e);
+    }
+  }
+  const joins: Expected["joins"] = new Map();
+  for (const c of connections) {
+    const host = String(c.Hostname).toLowerCase();
+    const p = processes.get(`${host}|${String(c.ProcessGuid).toLowerCase()}`);
+    if (p) joins.set(`${host}|${c.RecordNumber}`, { image: p.Image, commandLine: p.CommandLine, parentImage: p.ParentImage, dstIp: c.DestinationIp });
+  }
+  const lines = new Set<string>();
+  for await (const e of recordingEvents(WITHOUT_RECORD_NUMBERS)) lines.add(JSON.stringify(e));
+  return { events, joins, distinctLinesWithoutRecordNumbers: lines.size };
+}
+
+describe("replaying Security-Datasets recordings through the enrichment service", () => {
+  const names = testNames("replay");
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    const { kafkaBrokers, engineUrl } = serviceEndpoints();
+    await resetIndices(engineAt(engineUrl));
+    await createTopics(kafkaBrokers, names);
+    service = await ServiceProcess.start(serviceEnv(kafkaBrokers, engineUrl, names));
+  });
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it("indexes every produced event or dead-letters it, exactly, and the joins match the raw files", async () => {
+    const { kafkaBrokers, engineUrl } = serviceEndpoints();
+    const engine = engineAt(engineUrl);
+    const expected = await expectedFromRawFiles();
+    expect(expected.joins.size).toBeGreaterThan(10);
+
+    const main = await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS });
+    expect(main.produced).toBe(expected.events.size);
+    const extra = await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: [WITHOUT_RECORD_NUMBERS] });
+    const produced = main.produced + extra.produced;
+
+    // Done when every message is either a document or a dead letter, and no connection still waits.
+    const distinctExpected = main.produced + expected.distinctLinesWithoutRecordNumbers;
+    await waitFor(
+      async () =>
+        (await countDocs(engine, "helk-events-*")) + (await topicMessageCount(kafkaBrokers, names.deadLetter)) >= distinctExpected &&
+        (await service.metric("helk_enrichment_events_in_total")) >= produced &&
+        (await service.metric("helk_enrichment_join_waiting")) === 0,
+      240_000,
+      async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${distinctExpected}; service log:\n${service.logTail()}`,
+    );
+    const deadLetters = await topicMessageCount(kafkaBrokers, names.deadLetter);
+    expect(deadLetters).toBe(0); // real recordings hold no bad input
+    expect(await service.metric("helk_enrichment_events_in_total")).toBe(produced);
+    // Every message was acknowledged by the engine (repeated lines overwrite their own document) or dead-lettered.
+    expect((await service.metric("helk_enrichment_indexed_total", 'kind="event"')) + (await service.metric("helk_enrichment_dead_lettered_total"))).toBe(produced);
+
+    // Exactly one document per event of the five recordings: the same (host, channel, record) set, no more.
+    const docs = await allDocs<{ host_name: string; channel: string; record_number?: number }>(engine, "helk-events-*", ["host_name", "channel", "record_number"]);
+    const withRecords = docs.filter((d) => d.record_number !== undefined);
+    expect(withRecords.length).toBe(main.produced);
+    expect(new Set(withRecords.map((d) => `${d.host_name}|${d.channel.toLowerCase()}|${d.record_number}`))).toEqual(expected.events);
+    // The recording without record numbers: one document per distinct line (repeated lines are one event).
+    expect(docs.length - withRecords.length).toBe(expected.distinctLinesWithoutRecordNumbers);
+    expect(extra.produced).toBeGreaterThan(expected.distinctLinesWithoutRecordNumbers);
+
+    // Joined documents equal the join computed over the raw files.
+    const joined = await allDocs<Record<string, unknown>>(engine, "helk-process-network-*", [
+      "host_name", "record_number", "process_path", "command_line", "parent_process_path", "dst_ip", "join_key", "event_id",
+    ]);
+    expect(joined.length).toBe(expected.joins.size);
+    for (const j of joined) {
+      const want = expected.joins.get(`${j.host_name}|${j.record_number}`);
+      expect(want, `unexpected joined document ${j.host_name}|${j.record_number}`).toBeDefined();
+      expect(j.event_id).toBe(3);
+      expect(j.process_path).toBe(want!.image);
+      expect(j.command_line).toBe(want!.commandLine);
+      expect(j.parent_process_path).toBe(want!.parentImage);
+      expect(j.dst_ip).toBe(want!.dstIp);
+    }
+    expect(await service.metric("helk_enrichment_joined_total")).toBeGreaterThanOrEqual(expected.joins.size);
+  });
+});
