@@ -185,7 +185,7 @@ const ports = z
   .object({
     /** Host address published ports bind to. Default 127.0.0.1 (never 0.0.0.0 unless asked). */
     bindAddress: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).default("127.0.0.1"),
-    /** Host name clients outside the stack use to reach Kafka (its advertised external listener). Default: bindAddress. */
+    /** Host name clients outside the stack use (Kafka's advertised external listener, endpoints). Default: bindAddress (127.0.0.1 when it is a wildcard). */
     advertisedHost: z.string().min(1).optional(),
   })
   .strict()
@@ -300,6 +300,14 @@ function crossFieldProblems(config: Parsed): string[] {
   if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
     problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
   return problems;
+}
+
+/** Host name clients on the Docker host use for published ports: the advertised host, else the bind address. */
+export function publishedHost(config: HelkConfig): string {
+  const bind = config.ports.bindAddress;
+  if (config.ports.advertisedHost) return config.ports.advertisedHost;
+  if (bind === "0.0.0.0" || bind === "::") return "127.0.0.1";
+  return bind.includes(":") ? `[${bind}]` : bind;
 }
 
 export function matchingDashboards(kind: Parsed["engine"]["kind"]): "kibana" | "opensearch-dashboards" {

@@ -34,21 +34,20 @@ export function dashboardsComponent(args: DashboardsArgs): { spec: ServiceSpec; 
   const { settings, engine, topology } = args;
   const name = "dashboards";
   const kibana = settings.kind === "kibana";
-  const hosts = JSON.stringify([engine.url]);
   const env: Record<string, EnvValue> = {
     SERVER_HOST: "0.0.0.0",
     // Node heap at three quarters of the memory limit, the rest for native memory.
     NODE_OPTIONS: `--max-old-space-size=${Math.floor(quantityToMiB(settings.resources.memory) * 0.75)}`,
   };
   if (kibana) {
-    env.ELASTICSEARCH_HOSTS = hosts;
+    env.ELASTICSEARCH_HOSTS = engine.url;
     env.STATUS_ALLOWANONYMOUS = "true";
     if (engine.secured) {
       env.ELASTICSEARCH_USERNAME = "kibana_system";
       env.ELASTICSEARCH_PASSWORD = { credential: "dashboards-password" };
     }
   } else {
-    env.OPENSEARCH_HOSTS = hosts;
+    env.OPENSEARCH_HOSTS = JSON.stringify([engine.url]);
     if (engine.secured) {
       env.OPENSEARCH_USERNAME = engine.username ?? "admin";
       env.OPENSEARCH_PASSWORD = { credential: "engine-password" };

@@ -1,4 +1,4 @@
-import type { HelkConfig } from "./config.ts";
+import { publishedHost, type HelkConfig } from "./config.ts";
 import { dashboardsComponent, type DashboardsEndpoint } from "./dashboards.ts";
 import { engineComponent, type EngineEndpoint } from "./engine.ts";
 import { enrichmentComponent, type EnrichmentEndpoint } from "./enrichment.ts";
@@ -34,7 +34,7 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
   const kafka = kafkaComponent({
     settings: config.kafka,
     deploymentName: config.name,
-    advertisedHost: config.ports.advertisedHost ?? config.ports.bindAddress,
+    advertisedHost: publishedHost(config),
     publish: config.target === "docker",
     topology,
   });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { helkSettings, parseHelkConfig, type HelkConfig } from "./config.ts";
+import { helkSettings, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { DockerDeployment, dockerTopology } from "./docker.ts";
@@ -65,8 +65,7 @@ type InternalEndpoints = DeploymentModel["endpoints"];
 
 /** The stack's endpoints as seen from the Docker host: published ports on the bind address where published. */
 function publishedEndpoints(config: HelkConfig, model: DeploymentModel): InternalEndpoints {
-  const bind = config.ports.bindAddress;
-  const host = config.ports.advertisedHost ?? (bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind.includes(":") ? `[${bind}]` : bind);
+  const host = publishedHost(config);
   const published = (internal: string, port: number | null) => (port === null ? internal : internal.replace(/\/\/[^/]+/, `//${host}:${port}`));
   const e = model.endpoints;
   const kafkaPort = config.kafka.port;

@@ -87,7 +87,7 @@ describe("lab stack resource graph", () => {
       expect(env(byName(client)).HELK_ENGINE_URL, client).toBe(`http://${engineAlias}:9200`);
       expect(env(byName(client)).HELK_ENGINE_PASSWORD, client).toBe(env(byName("helk-engine-0")).ELASTIC_PASSWORD);
     }
-    expect(JSON.parse(env(byName("helk-dashboards-0")).ELASTICSEARCH_HOSTS!)).toEqual([`http://${engineAlias}:9200`]);
+    expect(env(byName("helk-dashboards-0")).ELASTICSEARCH_HOSTS).toBe(`http://${engineAlias}:9200`);
     const enrichment = env(byName("helk-enrichment-0"));
     expect(enrichment.HELK_INPUT_TOPICS).toBe("winlogbeat");
     expect(enrichment.HELK_DEAD_LETTER_TOPIC).toBe("helk-dead-letter");
