@@ -5,7 +5,9 @@ import { vegaSavedSpec } from "./vega.ts";
 /**
  * Kibana 9 saved objects: data views (`index-pattern` type, Kibana 8/9 attributes), Lens visualizations
  * (form-based datasource), saved searches for document tables, Vega visualizations, and dashboards.
- * The migration versions name the attribute shapes written here, so Kibana migrates them forward on import.
+ * The migration versions name the attribute shapes written here, so Kibana migrates them forward on import;
+ * shapes and versions follow the objects Kibana itself ships (its sample data sets), e.g. by-reference panels
+ * with references named `<panelIndex>:panel_<panelIndex>`.
  */
 
 const coreMigrationVersion = "8.8.0";
@@ -175,12 +177,12 @@ export function kibanaPanelObject(panel: Panel): SavedObject {
         title: panel.title,
         description,
         uiStateJSON: "{}",
-        visState: JSON.stringify({ title: panel.title, type: "vega", aggs: [], params: { spec: vegaSavedSpec(q) } }),
+        visState: JSON.stringify({ title: panel.title, type: "vega", aggs: [], params: { spec: vegaSavedSpec("kibana", q) } }),
         kibanaSavedObjectMeta: panelSearchSource(panel),
       },
       references: [],
       coreMigrationVersion,
-      typeMigrationVersion: "8.5.0",
+      typeMigrationVersion: "8.0.0",
       managed: false,
     };
   }
@@ -227,7 +229,8 @@ export function kibanaPanelObject(panel: Panel): SavedObject {
     },
     references: [{ name: `indexpattern-datasource-layer-${layerId}`, type: "index-pattern", id: view.id }],
     coreMigrationVersion,
-    typeMigrationVersion: "8.9.0",
+    // 8.6.0 is the Lens migration that named the datasource `formBased`, the shape written here.
+    typeMigrationVersion: "8.6.0",
     managed: false,
   };
 }
@@ -261,7 +264,7 @@ export function kibanaDashboard(dashboard: Dashboard): SavedObject {
       id: panel.id,
     })),
     coreMigrationVersion,
-    typeMigrationVersion: "8.9.0",
+    typeMigrationVersion: "8.7.0",
     managed: false,
   };
 }

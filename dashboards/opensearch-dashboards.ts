@@ -172,7 +172,7 @@ function visState(panel: Panel): Record<string, unknown> {
         ],
       };
     case "vega":
-      return { title, type: "vega", aggs: [], params: { spec: vegaSavedSpec(q) } };
+      return { title, type: "vega", aggs: [], params: { spec: vegaSavedSpec("opensearch-dashboards", q) } };
     case "documents":
       throw new Error(`panel ${panel.id}: document tables are saved searches, not visualizations`);
   }

@@ -7,8 +7,8 @@ import type { Panel, PanelQuery, Terms } from "./model.ts";
  * with `query_string`, like the products' Lucene handling), so running it checks the dashboard's queries.
  */
 
-/** One row of a panel's result, flat: chart encodings name these keys. */
-export type Row = Record<string, string | number | null>;
+/** One row of a panel's result: flat keys the chart encodings name, or (Vega views) a raw search hit. */
+export type Row = Record<string, unknown>;
 
 export interface PanelSearch {
   index: string;
@@ -171,7 +171,7 @@ export function panelRows(panel: Panel, response: unknown): Row[] {
     case "vega": {
       const values = valueAt(response, q.property);
       if (!Array.isArray(values)) throw new Error(`panel ${panel.id}: search answer has no array at ${q.property}`);
-      return values as Row[];
+      return values.map((v) => v as Row);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Panel, PanelQuery } from "./model.ts";
+import type { DashboardsProduct, Panel, PanelQuery } from "./model.ts";
 import type { Row } from "./query.ts";
 
 /**
@@ -9,12 +9,20 @@ import type { Row } from "./query.ts";
 type VegaQuery = Extract<PanelQuery, { kind: "vega" }>;
 type Spec = Record<string, unknown>;
 
-/** Both products bundle Vega-Lite 5 and refuse specs without `$schema`; Vega-Lite 6 renders v5 specs too. */
+/**
+ * Both products refuse Vega specs without `$schema`, and warn when it names a newer Vega-Lite than they bundle:
+ * Kibana 9 bundles Vega-Lite 5; OpenSearch Dashboards' own sample specs declare v4, so its specs say v4 (the
+ * specs here use nothing newer). The renderer's Vega-Lite 6 reads both.
+ */
 const schema = "https://vega.github.io/schema/vega-lite/v5.json";
+const savedSchema: Record<DashboardsProduct, string> = {
+  kibana: schema,
+  "opensearch-dashboards": "https://vega.github.io/schema/vega-lite/v4.json",
+};
 
 /** The spec text a Kibana / OpenSearch Dashboards Vega visualization stores. */
-export function vegaSavedSpec(q: VegaQuery): string {
-  const spec = { $schema: schema, data: { url: { index: q.index, body: q.body }, format: { property: q.property } }, ...q.spec };
+export function vegaSavedSpec(product: DashboardsProduct, q: VegaQuery): string {
+  const spec = { $schema: savedSchema[product], data: { url: { index: q.index, body: q.body }, format: { property: q.property } }, ...q.spec };
   return JSON.stringify(spec, null, 2);
 }
 
