@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Engine } from "../../lib/engine.ts";
+import { EngineError, type Engine } from "../../lib/engine.ts";
 import type { StackEndpoints } from "../endpoints.ts";
 import { excerpt, httpGet, under } from "../http.ts";
 import { probeEvents, probeTag, type ProbeEvents } from "../probe.ts";
@@ -104,18 +104,29 @@ async function waitForDocument(
 ): Promise<Record<string, unknown>> {
   const started = Date.now();
   const query = probeQuery(probe, match);
+  let lastError: EngineError | undefined;
   for (;;) {
     ctx.progress(`waiting for the probe's document in ${pattern} (${seconds(Date.now() - started)})`);
-    const res = await engine.request<{ hits: { hits: Array<{ _source: Record<string, unknown> }> } }>({
-      method: "POST",
-      path: `/${pattern}/_search`,
-      body: { size: 1, query },
-      query: { ignore_unavailable: true, allow_no_indices: true },
-    });
-    const hit = res.body.hits.hits[0];
-    if (hit) return hit._source;
+    try {
+      const res = await engine.request<{ hits: { hits: Array<{ _source: Record<string, unknown> }> } }>({
+        method: "POST",
+        path: `/${pattern}/_search`,
+        body: { size: 1, query },
+        query: { ignore_unavailable: true, allow_no_indices: true },
+      });
+      const hit = res.body.hits.hits[0];
+      if (hit) return hit._source;
+    } catch (err) {
+      // A daily index the service has just created answers 503 until its shards start: keep polling.
+      // No answer at all (status 0) is an engine outage, reported at once.
+      if (!(err instanceof EngineError) || !err.retryable || err.status === 0) throw err;
+      lastError = err;
+    }
     if (Date.now() + pollIntervalMs >= ctx.deadline) {
-      throw new Error(`enrichment: the probe's document (process_guid ${probe.processGuid}) did not appear in ${pattern} within ${seconds(Date.now() - started)}`);
+      throw new Error(
+        `enrichment: the probe's document (process_guid ${probe.processGuid}) did not appear in ${pattern} within ${seconds(Date.now() - started)}` +
+          (lastError ? ` (last search error: ${lastError.message})` : ""),
+      );
     }
     await sleep(pollIntervalMs, undefined, { signal: ctx.signal });
   }
