@@ -7,7 +7,7 @@ import { jupyterReady } from "./jupyter.ts";
 import { kafkaReady } from "./kafka.ts";
 import { openSearchReady } from "./opensearch.ts";
 import { pidAlive, pidExited, stopServer } from "./process.ts";
-import { SERVICE_KEYS, startServices, stopServices, type ServiceKey } from "./services.ts";
+import { resolveServices, SERVICE_KEYS, startServices, stopServices, type ServiceKey } from "./services.ts";
 
 /** What `services up` writes and `status`/`down` read: enough to find, probe and stop each server. */
 const StateSchema = z.object({
@@ -137,6 +137,14 @@ export function registerServicesCommands(program: Command): void {
       }
       console.log("to run the integration suites against these servers:");
       for (const line of envExports(state)) console.log(`  ${line}`);
+    });
+
+  services
+    .command("fetch")
+    .description("resolve the servers' artifacts into the cache (Maven jars, launcher, Jupyter venv) without starting them")
+    .action(async () => {
+      console.log(`cache: ${cacheDir()}`);
+      await resolveServices((message) => console.log(message));
     });
 
   services

@@ -1,6 +1,12 @@
-import { startJupyter, type JupyterOptions, type JupyterServer } from "./jupyter.ts";
-import { startKafka, type KafkaOptions, type KafkaServer } from "./kafka.ts";
-import { startOpenSearch, type OpenSearchOptions, type OpenSearchServer } from "./opensearch.ts";
+import { resolveJupyter, startJupyter, type JupyterOptions, type JupyterServer } from "./jupyter.ts";
+import { KAFKA_VERSION, resolveKafka, startKafka, type KafkaOptions, type KafkaServer } from "./kafka.ts";
+import {
+  OPENSEARCH_VERSION,
+  resolveOpenSearch,
+  startOpenSearch,
+  type OpenSearchOptions,
+  type OpenSearchServer,
+} from "./opensearch.ts";
 
 export interface RunningServices {
   kafka?: KafkaServer;
@@ -64,8 +70,25 @@ export async function startServices(options: StartServicesOptions = {}): Promise
   return running;
 }
 
+/** Stops every server (in parallel, each to the end even when another fails); throws naming the failures. */
 export async function stopServices(running: RunningServices): Promise<void> {
-  await Promise.all(SERVICE_KEYS.map((key) => running[key]?.stop()));
+  const results = await Promise.allSettled(SERVICE_KEYS.map((key) => running[key]?.stop()));
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failures.length > 0) throw new Error(failures.map((f) => (f.reason as Error).message).join("\n"));
+}
+
+/** Resolves every server's artifacts into the cache without starting anything (CI warm-up, offline prep). */
+export async function resolveServices(onProgress: (message: string) => void = () => undefined): Promise<void> {
+  const started = Date.now();
+  const timed = async (what: string, resolve: () => Promise<unknown>) => {
+    await resolve();
+    onProgress(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${what} resolved`);
+  };
+  await Promise.all([
+    timed(`Kafka ${KAFKA_VERSION}`, resolveKafka),
+    timed(`OpenSearch ${OPENSEARCH_VERSION}`, resolveOpenSearch),
+    timed("Jupyter Server", resolveJupyter),
+  ]);
 }
 
 function describeEndpoint(key: ServiceKey, server: RunningServices[ServiceKey]): string {
