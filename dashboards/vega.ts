@@ -27,7 +27,7 @@ export function vegaSavedSpec(product: DashboardsProduct, q: VegaQuery): string 
 }
 
 const width = 720;
-const countAxis = { field: "count", type: "quantitative", title: "events", axis: { format: "d", tickMinStep: 1 } } as const;
+const countAxis = { field: "count", type: "quantitative", title: "documents", axis: { format: "d", tickMinStep: 1 } } as const;
 
 /** The spec that draws a panel's rows (the rows come from running the panel's query, see `query.ts`). */
 export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
@@ -73,12 +73,15 @@ export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
         ...base,
         width: 360,
         height: 260,
-        mark: { type: "arc", innerRadius: 60 },
         encoding: {
-          theta: { field: "count", type: "quantitative" },
-          color: { field: "label", type: "nominal", title: null },
+          theta: { field: "count", type: "quantitative", stack: true },
+          color: { field: "label", type: "nominal", title: null, legend: { labelLimit: 420 } },
           tooltip: [{ field: "label" }, { field: "count" }],
         },
+        layer: [
+          { mark: { type: "arc", innerRadius: 60, outerRadius: 120 } },
+          { mark: { type: "text", radius: 140, fontSize: 13 }, encoding: { text: { field: "count", type: "quantitative" } } },
+        ],
       };
     case "documents":
       return documentsTableSpec(panel.title, q.columns, rows);
