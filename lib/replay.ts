@@ -60,7 +60,8 @@ async function replayOne(producer: Producer, path: string, options: ReplayOption
     progress(produced);
   };
   for await (const line of recordingLines(path)) {
-    if (options.limit !== undefined && produced + batch.length >= options.limit) break;
+    // Read on rather than break: leaving recordingLines early closes the zip under a live stream (ESPIPE).
+    if (options.limit !== undefined && produced + batch.length >= options.limit) continue;
     const event = JSON.parse(line) as Record<string, unknown>;
     const value = shape === "nxlog" ? line : JSON.stringify(convertNxlogEvent(event, shape));
     batch.push({ key: String(event.Hostname ?? "").toLowerCase(), value });
