@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { helkSettings, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
+import { HelkConfigError, helkSettings, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { DockerDeployment, dockerTopology } from "./docker.ts";
@@ -21,9 +21,17 @@ export interface StackEndpoints {
   jupyter: { url: string; token: string } | null;
 }
 
-/** Reads every `helk:` key of the running stack's config and validates it (before any resource exists). */
+/**
+ * Reads every `helk:` key of the running stack's config and validates it (before any resource exists). An
+ * invalid config ends the run with its message alone (RunError: no stack trace, the message says it all).
+ */
 export function readStackConfig(): HelkConfig {
-  return parseHelkConfig(helkSettings(pulumi.runtime.allConfig()));
+  try {
+    return parseHelkConfig(helkSettings(pulumi.runtime.allConfig()));
+  } catch (error) {
+    if (error instanceof HelkConfigError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
 }
 
 /** Arguments of the whole HELK stack. */
