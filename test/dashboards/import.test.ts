@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { savedObjects } from "../../dashboards/generate.ts";
@@ -137,6 +140,29 @@ describe("helk dashboards import (CLI)", () => {
     expect((failed as { code: number }).code).toBe(1);
     expect((failed as { stderr: string }).stderr).toMatch(/helk dashboards import: Kibana at .* refused GET api\/status as user elastic \(401 Unauthorized\)/);
     expect((failed as { stdout: string }).stdout + (failed as { stderr: string }).stderr).not.toContain("not-the-Pa55");
+  });
+
+  it("takes kind and URL from an endpoints file and the engine user as credentials", async () => {
+    const api = await fakeApi("opensearch-dashboards");
+    const dir = mkdtempSync(join(tmpdir(), "helk-dashboards-"));
+    const file = join(dir, "endpoints.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        endpoints: {
+          kafka: { bootstrap: "127.0.0.1:9092" },
+          engine: { kind: "opensearch", url: "http://127.0.0.1:9200", username: "elastic", password },
+          dashboards: { kind: "opensearch-dashboards", url: api.url },
+        },
+      }),
+    );
+    const env = { ...process.env, HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "", HELK_DASHBOARDS_USERNAME: "", HELK_DASHBOARDS_PASSWORD: "" };
+    const ok = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "import", "--endpoints", file], { env }).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
+    expect(ok.stdout).toMatch(/into opensearch-dashboards 2\.19\.1/);
+    expect(ok.stdout + ok.stderr).not.toContain(password);
+    expect(api.store.size).toBe(savedObjects("opensearch-dashboards").length);
   });
 
   it("names the setting that is missing", async () => {
