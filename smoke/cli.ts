@@ -44,13 +44,16 @@ export function registerSmokeCommands(program: Command): void {
     .option("--enrichment-url <url>", "enrichment service URL")
     .option("--jupyter-url <url>", "Jupyter server URL")
     .addOption(new Option("--jupyter-token <token>", "Jupyter token (prefer the environment variable)").env("JUPYTER_TOKEN"))
-    .action(async (flags: SmokeFlags, command: Command) => {
+    .action(async (flags: SmokeFlags) => {
       let endpoints: StackEndpoints;
       try {
         endpoints = await resolveEndpoints(flags);
       } catch (err) {
-        if (err instanceof EndpointsError) command.error(`helk smoke: ${err.message}`, { exitCode: usageExitCode });
-        throw err;
+        if (!(err instanceof EndpointsError)) throw err;
+        // Not `command.error`: that would print the usage too, which says nothing about a bad file or stack.
+        process.stderr.write(`helk smoke: ${err.message}\n`);
+        process.exitCode = usageExitCode;
+        return;
       }
 
       // Progress goes to stderr, so stdout stays one clean table or JSON document.

@@ -8,7 +8,7 @@ import { createEngine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
 import { startFakeDashboards, type FakeDashboards } from "./fake-dashboards.ts";
 import { helkSmoke } from "./helk-cli.ts";
-import { deployTestStack, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
+import { deployTestStack, pulumiStackWith, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
 
 // `helk smoke` against the real Kafka, OpenSearch and Jupyter of the harness, with the enrichment service
 // running as a child process (`tsx enrichment/main.ts`) and ATT&CK loaded: the stack a `pulumi up` deploys,
@@ -80,6 +80,16 @@ describe("helk smoke against a running stack", () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it("reads the endpoints of a real Pulumi stack with --stack, secret outputs included, and prints no secret", async () => {
+    const { projectDir, env } = await pulumiStackWith(stack, dir, "smoke");
+    const run = await helkSmoke(["--stack", "smoke", "--pulumi-cwd", projectDir, "--json", "--timeout", "60"], env);
+    const report = JSON.parse(run.stdout);
+    expect(statuses(report)["jupyter.status"], run.stdout).toBe("pass");
+    expect(report.summary).toEqual({ pass: 9, fail: 0, skip: 2 });
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(stack.jupyter!.token);
   });
 
   it("exits 0 with every check passed when the dashboards UI answers as Kibana does", async () => {

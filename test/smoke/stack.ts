@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { loadDefaultAttackBundle } from "../../attack/bundle.ts";
@@ -144,7 +145,12 @@ export async function deployTestStack(options: {
 
 /** Writes the stack's endpoints the way `pulumi stack output --json --show-secrets` prints them. */
 export function writeEndpoints(file: string, stack: TestStack): string {
-  const endpoints = {
+  writeFileSync(file, JSON.stringify({ endpoints: endpointsOf(stack) }, null, 2));
+  return file;
+}
+
+function endpointsOf(stack: TestStack) {
+  return {
     kafka: {
       bootstrap: stack.brokers.join(","),
       eventTopics: [stack.topics.input],
@@ -159,8 +165,42 @@ export function writeEndpoints(file: string, stack: TestStack): string {
     enrichment: stack.enrichmentUrl ? { url: stack.enrichmentUrl } : null,
     jupyter: stack.jupyter,
   };
-  writeFileSync(file, JSON.stringify({ endpoints }, null, 2));
-  return file;
+}
+
+const run = promisify(execFile);
+
+/**
+ * A real Pulumi stack whose only content is the `endpoints` output of `stack` (the Jupyter token as a
+ * secret output, as the HELK program exports it), deployed with the Pulumi CLI that `e2e/toolchain.sh`
+ * provides, on a local file backend. Returns the project directory and the environment to run pulumi in.
+ */
+export async function pulumiStackWith(stack: TestStack, dir: string, name: string): Promise<{ projectDir: string; env: Record<string, string> }> {
+  const { stdout } = await run("bash", [join(root, "e2e/toolchain.sh")], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const pulumiBin = stdout.trim().split("\n").pop()!;
+  const projectDir = join(dir, "pulumi-project");
+  for (const sub of ["pulumi-project", "pulumi-state", "pulumi-home"]) mkdirSync(join(dir, sub), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(projectDir, "node_modules"));
+  writeFileSync(join(projectDir, "Pulumi.yaml"), "name: helk-smoke-test\nruntime: nodejs\n");
+  writeFileSync(join(projectDir, "package.json"), JSON.stringify({ name: "helk-smoke-test", main: "index.js" }));
+  writeFileSync(join(projectDir, "endpoints.json"), JSON.stringify(endpointsOf(stack)));
+  writeFileSync(
+    join(projectDir, "index.js"),
+    `const pulumi = require("@pulumi/pulumi");
+const endpoints = require("./endpoints.json");
+exports.endpoints = { ...endpoints, jupyter: endpoints.jupyter && { url: endpoints.jupyter.url, token: pulumi.secret(endpoints.jupyter.token) } };
+`,
+  );
+  const env = {
+    PATH: `${pulumiBin}:${join(process.execPath, "..")}:/usr/bin:/bin`,
+    HOME: process.env.HOME ?? dir,
+    PULUMI_HOME: join(dir, "pulumi-home"),
+    PULUMI_BACKEND_URL: `file://${join(dir, "pulumi-state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "helk-smoke-test",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+  await run("pulumi", ["stack", "init", name, "--non-interactive"], { cwd: projectDir, env });
+  await run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", name], { cwd: projectDir, env, maxBuffer: 16 * 1024 * 1024 });
+  return { projectDir, env };
 }
 
 /** `{ checkId: status }` of a report, for whole-map assertions. */
