@@ -10,6 +10,7 @@ export interface DashboardsArgs {
   engine: EngineEndpoint;
   /** Setup job that prepares the UI's engine account; the UI starts after it. */
   after: string[];
+  /** How workload names become host names on the target (required; no default). */
   topology: Topology;
 }
 

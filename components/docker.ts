@@ -88,6 +88,7 @@ function dockerImage(prefix: string, spec: ImageSpec, pull: boolean, parent: pul
 
 /** Arguments of one workload's Docker resources. */
 export interface DockerWorkloadArgs {
+  /** The platform-neutral description of the workload (required). */
   workload: Workload;
   /** Resource name prefix (`helk:name`, default "helk"). */
   prefix: string;
@@ -95,8 +96,9 @@ export interface DockerWorkloadArgs {
   image: pulumi.Input<string>;
   /** Name of the stack's private network. */
   network: pulumi.Input<string>;
-  /** Host address published ports bind to (default 127.0.0.1). */
+  /** Host address published ports bind to (`helk:ports.bindAddress`, default 127.0.0.1). */
   bindAddress: string;
+  /** Secret values of the credentials the workload's env refers to (required when it refers to any). */
   credentials: Partial<Record<CredentialKey, pulumi.Output<string>>>;
 }
 

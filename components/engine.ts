@@ -12,6 +12,7 @@ export interface EngineArgs {
   clusterName: string;
   /** Kubernetes Secret with `ca.crt`, `tls.crt`, `tls.key` for node-to-node TLS; needed by a secured multi-node Elasticsearch. */
   transportTlsSecret?: string;
+  /** How workload names become host names on the target (required; no default). */
   topology: Topology;
 }
 

@@ -13,6 +13,7 @@ export interface EnrichmentArgs {
   engine: EngineEndpoint;
   /** Jobs that must complete before the service starts (topics). */
   after: string[];
+  /** How workload names become host names on the target (required; no default). */
   topology: Topology;
 }
 

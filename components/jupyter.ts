@@ -11,6 +11,7 @@ export interface JupyterArgs {
   kafka: KafkaEndpoint;
   /** The engine component's endpoint, handed to notebooks as HELK_ENGINE_*. */
   engine: EngineEndpoint;
+  /** How workload names become host names on the target (required; no default). */
   topology: Topology;
 }
 

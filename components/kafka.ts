@@ -12,6 +12,7 @@ export interface KafkaArgs {
   advertisedHost: string;
   /** Whether the EXTERNAL listener is published on the host (docker target). */
   publish: boolean;
+  /** How workload names become host names on the target (required; no default). */
   topology: Topology;
 }
 
