@@ -139,6 +139,7 @@ export function registerDashboardsCommands(program: Command): void {
     .option("--engine-username <user>", "env HELK_ENGINE_USERNAME, else the endpoints file")
     .option("--engine-password <password>", "env HELK_ENGINE_PASSWORD, else the endpoints file")
     .option("--endpoints <file>", "stack endpoints JSON")
+    .addHelpText("after", "\nHELK_ENGINE_INSECURE_TLS=true skips TLS verification (lab certificates).")
     .action(handled("render", async (flags: RenderFlags) => {
       const stack = await endpointsFrom(flags.endpoints);
       const engine = createEngine({
@@ -162,6 +163,7 @@ export function registerDashboardsCommands(program: Command): void {
           ["HELK_ENGINE_PASSWORD", env.HELK_ENGINE_PASSWORD],
           ["engine.password of --endpoints", stack?.engine.password],
         ]),
+        insecureTls: env.HELK_ENGINE_INSECURE_TLS === "true",
       });
       try {
         const rendered = await renderDashboards(engine, resolve(flags.out));

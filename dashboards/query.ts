@@ -166,7 +166,7 @@ export function panelRows(panel: Panel, response: unknown): Row[] {
     }
     case "documents": {
       const hits = (valueAt(response, "hits.hits") as { _source?: unknown }[] | undefined) ?? [];
-      return hits.map((hit) => Object.fromEntries(q.columns.map((c) => [c, cell(valueAt(hit._source, c) ?? (hit._source as Record<string, unknown>)?.[c])])));
+      return hits.map((hit) => Object.fromEntries(q.columns.map((c) => [c, cell(valueAt(hit._source, c))])));
     }
     case "vega": {
       const values = valueAt(response, q.property);
