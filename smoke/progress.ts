@@ -55,7 +55,7 @@ export class ProgressLine implements ProgressListener {
     const now = Date.now();
     const parts = [...this.running].map(([id, r]) => `${id} ${r.detail ? `${r.detail}` : `(${((now - r.since) / 1000).toFixed(0)}s)`}`);
     const line = `smoke ${this.finishedCount}/${this.total} done${parts.length ? ` · ${parts.join(" · ")}` : ""}`;
-    const width = (this.out as { columns?: number }).columns ?? 120;
+    const width = (this.out as { columns?: number }).columns || 120;
     this.out.write(`\r\x1b[2K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
   }
 }
