@@ -109,6 +109,34 @@ describe("npm run synth", () => {
     expect(text).toContain("secretKeyRef");
   });
 
+  it("tells how to create every Secret the manifests reference", () => {
+    const files = gitOpsFiles(cluster, "cluster");
+    const referenced = new Set<string>();
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(visit);
+      else if (node && typeof node === "object") {
+        const ref = (node as { secretKeyRef?: { name: string; key: string } }).secretKeyRef;
+        if (ref) referenced.add(`${ref.name} ${ref.key}`);
+        const volumeSecret = (node as { secret?: { secretName?: string } }).secret?.secretName;
+        if (volumeSecret) referenced.add(volumeSecret);
+        Object.values(node).forEach(visit);
+      }
+    };
+    files.filter((f) => f.name.endsWith(".yaml")).forEach((f) => visit(parse(f.text)));
+    expect([...referenced].sort()).toEqual([
+      "helk-credentials dashboards-password",
+      "helk-credentials engine-password",
+      "helk-credentials jupyter-token",
+      "helk-engine-transport-tls",
+    ]);
+    const readme = files.find((f) => f.name === "README.md")!.text;
+    for (const ref of referenced) {
+      const [name, key] = ref.split(" ");
+      expect(readme).toContain(`create secret generic ${name}`);
+      if (key) expect(readme).toContain(`--from-literal=${key}=`);
+    }
+  });
+
   it("refuses a docker-target stack", () => {
     expect(() => gitOpsFiles(loadStackConfig("lab"), "lab")).toThrow('stack "lab" has helk:target "docker"');
   });
