@@ -92,6 +92,8 @@ beforeAll(async () => {
   }
   events = [...eventsById.values()];
   joined = [...joinedById.values()];
+  const tagged = events.filter((e) => e.mitre_technique_id !== undefined).length;
+  console.log(`dashboards data: ${recordings.length} recordings, ${events.length} events (${tagged} with RuleName tags), ${joined.length} joined connections`);
   await bulkIndex(actions);
   await engine.request({ method: "POST", path: "/helk-events-*,helk-process-network-*/_refresh" });
 
@@ -120,6 +122,7 @@ describe("dashboard panel queries against the real OpenSearch", () => {
 
   it.each(panels.map((p) => [p.id, p] as const))("%s returns rows with data", async (_id, p) => {
     const rows = await runPanel(engine, p);
+    console.log(`panel ${p.id}: ${rows.length} rows`);
     expect(rows.length).toBeGreaterThan(0);
     expect(hasData(rows)).toBe(true);
   });
