@@ -20,7 +20,7 @@ export async function runSmoke(endpoints: StackEndpoints, options: SmokeOptions)
   try {
     const groups = [
       kafkaChecks(endpoints, kafka),
-      engineChecks(engine),
+      engineChecks(engine, endpoints),
       dashboardsChecks(endpoints),
       enrichmentChecks(endpoints, kafka, engine),
       jupyterChecks(endpoints),

@@ -1,4 +1,5 @@
 import type { Engine } from "../../lib/engine.ts";
+import type { StackEndpoints } from "../endpoints.ts";
 import type { CheckGroup } from "../runner.ts";
 
 /** Index templates the enrichment service installs at start-up (common contract). */
@@ -6,7 +7,7 @@ export const requiredTemplates = ["helk-events", "helk-process-network"] as cons
 /** Alias in front of the versioned ATT&CK technique indices. */
 export const attackIndex = "helk-mitre-attack";
 
-export function engineChecks(engine: Engine): CheckGroup {
+export function engineChecks(engine: Engine, endpoints: StackEndpoints): CheckGroup {
   return {
     component: "engine",
     checks: [
@@ -30,6 +31,9 @@ export function engineChecks(engine: Engine): CheckGroup {
         component: "engine",
         title: `index templates ${requiredTemplates.join(", ")} present`,
         async run() {
+          if (!endpoints.enrichment) {
+            return { status: "skip", message: "the enrichment service installs them, and the stack deploys none (endpoints.enrichment is null)" };
+          }
           const missing: string[] = [];
           for (const name of requiredTemplates) {
             const res = await engine.request({ method: "GET", path: `/_index_template/${name}`, ignore: [404] });

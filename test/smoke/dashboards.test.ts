@@ -65,6 +65,20 @@ describe("dashboards checks against Kibana's documented API", () => {
     expect(JSON.stringify(r)).not.toContain(password);
   });
 
+  it("fail naming kibana when the server is stopped", async () => {
+    server = await startFakeDashboards({ kind: "kibana", health: "available", dashboards: helkDashboards });
+    const endpoints = parseEndpoints(
+      { kafka: { bootstrap: "x:1" }, engine: { kind: "elasticsearch", url: "http://127.0.0.1:9" }, dashboards: { kind: "kibana", url: server.url } },
+      "test",
+    );
+    await server.close();
+    server = undefined;
+    const ctx = { deadline: Date.now() + 5000, signal: new AbortController().signal, progress: () => undefined };
+    for (const check of dashboardsChecks(endpoints).checks) {
+      await expect(check.run(ctx)).rejects.toThrow(/^kibana at http:\/\/127\.0\.0\.1:\d+\/api\/(status|saved_objects\/_find) did not answer: ECONNREFUSED$/);
+    }
+  });
+
   it("keep a base path in the URL", async () => {
     server = await startFakeDashboards({ kind: "kibana", health: "available", dashboards: helkDashboards, basePath: "/kibana" });
     const endpoints = parseEndpoints(
