@@ -65,7 +65,8 @@ export function panelChartSpec(panel: Panel, rows: Row[]): Spec {
         encoding: {
           y: { field: "category", type: "nominal", sort: "-x", title: null, axis: { labelLimit: 320 } },
           x: { ...countAxis, aggregate: "sum" },
-          color: { field: "series", type: "nominal", title: q.split.field },
+          // Up to by.size × split.size series: 20 colours keep neighbours apart.
+          color: { field: "series", type: "nominal", title: q.split.field, scale: { scheme: "category20" } },
         },
       };
     case "filters":

@@ -34,8 +34,9 @@ const recordings = [
   "wmic_remote_xsl_jscript.zip",
   "cmd_sharpview_pcre_net.zip",
   "empire_launcher_vbs.zip",
-  "empire_shell_net_local_users.zip",
-  "covenant_psremoting_command.zip",
+  // Many process → network joins (Covenant grunts calling home over DCOM and PowerShell remoting).
+  "covenant_dcom_executeexcel4macro_allowed.zip",
+  "covenant_psremoting_grunt.zip",
 ];
 
 /** Sysmon-modular style RuleName tags, by the image an event is about. */
