@@ -157,16 +157,36 @@ export interface LaunchOptions {
   stopTimeoutMs?: number;
 }
 
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** Servers tied to this process, with whether their run directory goes when they do. */
+const liveChildren = new Map<ChildProcess, { removeRunDir: boolean; runDir: string }>();
+let exitHooksInstalled = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Last resort on any exit of this process (failures, process.exit from Ctrl-C handlers): no server outlives it.
-  process.on("exit", () => {
-    for (const child of liveChildren) killGroup(child.pid, "SIGKILL");
-  });
+/** Kills the linked servers and removes their run directories, synchronously (safe in exit handlers). */
+function killLinkedServers(): void {
+  for (const [child, { removeRunDir, runDir }] of liveChildren) {
+    killGroup(child.pid, "SIGKILL");
+    if (removeRunDir) rmSync(runDir, { recursive: true, force: true });
+  }
+  liveChildren.clear();
+}
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  // Last resort on any exit of this process (failures, process.exit): no server outlives it.
+  process.on("exit", killLinkedServers);
+  // Ctrl-C or kill while servers run, even before a test runner has its own handlers: clean up, then let
+  // the signal do what it would have done (terminate) unless someone else handles it.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = () => {
+      killLinkedServers();
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -233,8 +253,8 @@ export class ServerProcess implements ServerHandle {
       );
     });
     if (options.linkToParent) {
-      liveChildren.add(child);
-      installExitHook();
+      liveChildren.set(child, options);
+      installExitHooks();
     } else {
       child.unref();
     }

@@ -5,8 +5,8 @@ import type { ProvidedServer, ProvidedServices } from "./endpoints.ts";
 /**
  * Vitest global setup of the integration project: starts real Kafka, OpenSearch and Jupyter once per run
  * (in parallel), provides their endpoints to the tests (read them with `serviceEndpoints()`), and stops them
- * when the run ends. A server whose endpoint is given by env vars is not started:
- * HELK_TEST_KAFKA_BROKERS (comma list), HELK_TEST_ENGINE_URL, HELK_TEST_JUPYTER_URL + HELK_TEST_JUPYTER_TOKEN.
+ * when the run ends (Ctrl-C, a crash or a kill of vitest end them too: see harness/process.ts). A server
+ * whose endpoint is given by env vars is not started: HELK_TEST_KAFKA_BROKERS (comma list), HELK_TEST_ENGINE_URL, HELK_TEST_JUPYTER_URL + HELK_TEST_JUPYTER_TOKEN.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const env = process.env;
@@ -21,13 +21,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const toStart = SERVICE_KEYS.filter((key) => !given[key]);
   const log = (message: string) => console.log(`[helk services] ${message}`);
   const running: RunningServices = await startServices({ only: toStart, onProgress: log });
-
-  // Ctrl-C or a kill of vitest: stop the servers before exiting (their parent-death signal is the backstop).
-  const onSignal = (signal: NodeJS.Signals) => {
-    void stopServices(running).finally(() => process.kill(process.pid, signal));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
 
   const provided: ProvidedServices = {
     kafkaBrokers: given.kafka ? env.HELK_TEST_KAFKA_BROKERS!.split(",").map((b) => b.trim()) : running.kafka!.brokers,
@@ -46,8 +39,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("helkServices", provided);
 
   return async () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
     await stopServices(running);
     log("stopped");
   };
