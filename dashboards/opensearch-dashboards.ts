@@ -20,16 +20,21 @@ export function osdIndexPattern(view: DataView): SavedObject {
   // The field list is stored: OpenSearch Dashboards only re-reads fields from the engine on request.
   const fields = [
     ...metaFields.map((f) => ({ count: 0, scripted: false, readFromDocValues: false, ...f })),
-    ...Object.entries(view.fields).map(([name, type]) => ({
-      name,
-      type: productFieldType(type),
-      esTypes: [type],
-      count: 0,
-      scripted: false,
-      searchable: true,
-      aggregatable: type !== "text",
-      readFromDocValues: type !== "text",
-    })),
+    ...Object.entries(view.fields).map(([name, type]) => {
+      // A keyword sub-field of a text field (`command_line.keyword`) is marked as such, as the field list API does.
+      const parent = name.endsWith(".keyword") ? name.slice(0, -".keyword".length) : undefined;
+      return {
+        name,
+        type: productFieldType(type),
+        esTypes: [type],
+        count: 0,
+        scripted: false,
+        searchable: true,
+        aggregatable: type !== "text",
+        readFromDocValues: type !== "text",
+        ...(parent && view.fields[parent] ? { subType: { multi: { parent } } } : {}),
+      };
+    }),
   ];
   return {
     type: "index-pattern",
