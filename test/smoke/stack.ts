@@ -85,7 +85,15 @@ export async function startEnrichment(options: {
     },
   });
   closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Never outlive the test process, whatever way it ends (a failed assertion skips `stop`).
+  const killOnExit = (): void => void child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      process.off("exit", killOnExit);
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const tail = () => readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
 
