@@ -5,8 +5,6 @@ import type { CheckGroup, SmokeCheck } from "../runner.ts";
 
 type DashboardsEndpoint = NonNullable<StackEndpoints["dashboards"]>;
 
-const productName = { kibana: "kibana", "opensearch-dashboards": "opensearch-dashboards" } as const;
-
 /**
  * Checks Kibana or OpenSearch Dashboards through their documented HTTP APIs: `GET /api/status` and
  * `GET /api/saved_objects/_find?type=dashboard`. Both products accept the engine's user (basic auth).
@@ -22,7 +20,7 @@ export function dashboardsChecks(endpoints: StackEndpoints): CheckGroup {
   const saved = { id: "dashboards.saved-objects", component: "dashboards" as const, title: "HELK dashboards exist" };
   if (!ui) return { component: "dashboards", checks: [skipped(status), skipped(saved)] };
 
-  const name = productName[ui.kind];
+  const name = ui.kind;
   const headers = basicAuth(endpoints.engine.username, endpoints.engine.password);
   return {
     component: "dashboards",

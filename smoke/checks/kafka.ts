@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
-import type { StackEndpoints, TopicSpec } from "../endpoints.ts";
+import type { StackEndpoints } from "../endpoints.ts";
 import { errorMessage, type CheckContext, type CheckGroup } from "../runner.ts";
 
 /** Topic of the produce/consume round trip; created with one partition when missing. */
@@ -66,7 +66,7 @@ export class KafkaSession {
 export function expectedTopics(kafka: StackEndpoints["kafka"]): Array<{ name: string; partitions?: number; replicationFactor?: number }> {
   const byName = new Map<string, { name: string; partitions?: number; replicationFactor?: number }>();
   for (const name of [...kafka.eventTopics, kafka.deadLetterTopic]) byName.set(name, { name });
-  for (const spec of kafka.topics as TopicSpec[]) byName.set(spec.name, spec);
+  for (const spec of kafka.topics) byName.set(spec.name, spec);
   return [...byName.values()];
 }
 
