@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   closeSync,
   createWriteStream,
@@ -6,6 +6,7 @@ import {
   fstatSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -14,9 +15,6 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-
-const run = promisify(execFile);
 
 /** What every started server hands back. */
 export interface ServerHandle {
@@ -133,8 +131,40 @@ export async function freePort(): Promise<number> {
  * `pgrep -f <dir>` finds exactly this run's processes even when several test runs share the machine.
  */
 export function makeRunDir(server: string): string {
-  const root = process.env.HELK_RUN_ROOT ?? tmpdir();
-  return mkdtempSync(join(root, `helk-${server}-`));
+  const root = runRoot();
+  if (!swept) sweepStaleRunDirs(root);
+  swept = true;
+  const dir = mkdtempSync(join(root, `helk-${server}-`));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  return dir;
+}
+
+function runRoot(): string {
+  return process.env.HELK_RUN_ROOT ?? tmpdir();
+}
+
+/** Holds the PID of the process that made a run directory; a `.keep` file exempts the directory from sweeping. */
+const OWNER_FILE = "owner.pid";
+const KEEP_FILE = ".keep";
+let swept = false;
+
+/**
+ * Removes run directories left by runs that died without cleaning up (vitest killed with SIGKILL): those whose
+ * owner is gone, that nobody asked to keep, and that no process mentions. Once per process.
+ */
+export function sweepStaleRunDirs(root: string = runRoot()): void {
+  for (const name of readdirSync(root)) {
+    if (!/^helk-(kafka|opensearch|jupyter)-/.test(name)) continue;
+    const dir = join(root, name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
+    } catch {
+      continue; // no owner file: not made by this harness
+    }
+    if (pidAlive(owner) || existsSync(join(dir, KEEP_FILE)) || processesUsing(dir).length > 0) continue;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface LaunchOptions {
@@ -236,9 +266,11 @@ export class ServerProcess implements ServerHandle {
   static async launch(options: LaunchOptions): Promise<ServerProcess> {
     const log = createWriteStream(options.logFile, { flags: "a" });
     await new Promise<void>((resolve, reject) => log.once("open", () => resolve()).once("error", reject));
-    const [command, args] = options.linkToParent
-      ? ["setpriv", ["--pdeathsig", "TERM", "--", options.command, ...options.args]]
-      : [options.command, options.args];
+    // Without util-linux's setpriv the exit and signal handlers below still clean up, only a SIGKILL cannot.
+    const [command, args] =
+      options.linkToParent && setprivAvailable()
+        ? ["setpriv", ["--pdeathsig", "TERM", "--", options.command, ...options.args]]
+        : [options.command, options.args];
     const child = spawn(command, args, {
       cwd: options.cwd ?? options.runDir,
       env: options.env ?? process.env,
@@ -252,6 +284,7 @@ export class ServerProcess implements ServerHandle {
         reject(new Error(`${options.name}: could not run ${command}: ${error.message}`, { cause: error })),
       );
     });
+    if (!options.removeRunDir) writeFileSync(join(options.runDir, KEEP_FILE), "kept on request\n");
     if (options.linkToParent) {
       liveChildren.set(child, options);
       installExitHooks();
@@ -327,7 +360,7 @@ export async function stopServer(
   killGroup(server.pid, "SIGKILL");
   await exited;
   // A SIGKILLed group member can take a moment to vanish; only what survives that is a leftover.
-  let leftovers = await processesUsing(server.dataDir);
+  let leftovers = processesUsing(server.dataDir);
   if (leftovers.length > 0) leftovers = await sleep(500).then(() => processesUsing(server.dataDir));
   for (const pid of leftovers) killGroup(pid, "SIGKILL");
   if (options.removeRunDir) rmSync(server.dataDir, { recursive: true, force: true });
@@ -341,13 +374,16 @@ export async function pidExited(pid: number): Promise<void> {
   while (pidAlive(pid)) await sleep(200);
 }
 
+function setprivAvailable(): boolean {
+  return (process.env.PATH ?? "").split(":").some((dir) => dir && existsSync(join(dir, "setpriv")));
+}
+
 /** PIDs whose command line mentions `dir` (a run directory), as `pgrep -f` sees them. */
-export async function processesUsing(dir: string): Promise<number[]> {
+export function processesUsing(dir: string): number[] {
   try {
-    const { stdout } = await run("pgrep", ["-f", dir]);
-    return stdout.split("\n").filter(Boolean).map(Number);
+    return execFileSync("pgrep", ["-f", dir], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
   } catch (error) {
-    if ((error as { code?: number }).code === 1) return []; // pgrep: nothing matched
+    if ((error as { status?: number }).status === 1) return []; // pgrep: nothing matched
     throw error;
   }
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureBuilt, withCacheLock } from "../../harness/cache.ts";
-import { checkServer, logTail, makeRunDir, ServerProcess } from "../../harness/process.ts";
+import { checkServer, logTail, makeRunDir, ServerProcess, sweepStaleRunDirs } from "../../harness/process.ts";
 
 let scratch: string;
 beforeEach(() => {
@@ -115,5 +115,26 @@ describe("a server process", () => {
     } finally {
       delete process.env.HELK_RUN_ROOT;
     }
+  });
+});
+
+describe("stale run directories", () => {
+  it("are removed when their owner died, unless kept, still owned or not the harness's", () => {
+    const make = (name: string, owner?: number, keep = false) => {
+      const dir = join(scratch, name);
+      mkdirSync(dir);
+      if (owner !== undefined) writeFileSync(join(dir, "owner.pid"), String(owner));
+      if (keep) writeFileSync(join(dir, ".keep"), "");
+      return dir;
+    };
+    const deadPid = 2 ** 30; // above any pid_max
+    const stale = make("helk-kafka-stale1", deadPid);
+    const kept = make("helk-opensearch-kept1", deadPid, true);
+    const owned = make("helk-jupyter-owned1", process.pid);
+    const foreign = make("helk-kafka-foreign1");
+    const other = make("something-else", deadPid);
+    sweepStaleRunDirs(scratch);
+    expect(existsSync(stale)).toBe(false);
+    for (const dir of [kept, owned, foreign, other]) expect(existsSync(dir)).toBe(true);
   });
 });

@@ -3,32 +3,19 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { startJupyter } from "../../harness/jupyter.ts";
 import { startKafka } from "../../harness/kafka.ts";
 import { processesUsing } from "../../harness/process.ts";
-import { endpointsOf } from "../setup/endpoints.ts";
+import { endpointsOf, testKafka } from "../setup/endpoints.ts";
 
 // Private servers (not the run's shared ones), so killing them hurts no other suite.
-
-/** A kafkajs client that gives up within seconds, as tests should configure theirs. */
-function impatientKafka(brokers: string[]): Kafka {
-  return new Kafka({
-    clientId: "harness-lifecycle",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 3_000,
-    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
-  });
-}
 
 describe("a server killed mid-run", () => {
   it("is reported by name with its exit and log tail, and clients fail instead of hanging", async () => {
     const kafka = await startKafka({ heap: "256m" });
     try {
-      const producer = impatientKafka(kafka.brokers).producer();
+      const producer = testKafka("harness-lifecycle", kafka.brokers).producer();
       await producer.connect();
       await producer.send({ topic: `lifecycle-${randomUUID()}`, messages: [{ value: "before the kill" }] });
 
@@ -54,7 +41,7 @@ describe("a server killed mid-run", () => {
     } finally {
       await kafka.stop();
     }
-    expect(await processesUsing(kafka.dataDir)).toEqual([]);
+    expect(processesUsing(kafka.dataDir)).toEqual([]);
     expect(existsSync(kafka.dataDir)).toBe(false);
   });
 });
@@ -81,7 +68,7 @@ describe("Kafka data", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "helk-kafka-kept-"));
     const topic = `kept-${randomUUID()}`;
     const topicsOf = async (brokers: string[]) => {
-      const admin = impatientKafka(brokers).admin();
+      const admin = testKafka("harness-lifecycle", brokers).admin();
       await admin.connect();
       try {
         return await admin.listTopics();
@@ -92,7 +79,7 @@ describe("Kafka data", () => {
     try {
       const first = await startKafka({ dataDir, keepData: true, heap: "256m" });
       try {
-        const admin = impatientKafka(first.brokers).admin();
+        const admin = testKafka("harness-lifecycle", first.brokers).admin();
         await admin.connect();
         await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
         await admin.disconnect();
@@ -128,10 +115,10 @@ describe("stopping Jupyter", () => {
     const response = await fetch(`${jupyter.url}/api/kernels`, { method: "POST", headers });
     expect(response.status).toBe(201);
     // The kernel's command line names its connection file in the run directory.
-    const running = await processesUsing(jupyter.dataDir);
+    const running = processesUsing(jupyter.dataDir);
     expect(running.length).toBeGreaterThanOrEqual(2);
     await jupyter.stop();
-    expect(await processesUsing(jupyter.dataDir)).toEqual([]);
+    expect(processesUsing(jupyter.dataDir)).toEqual([]);
     expect(jupyter.exit).toBeDefined();
   });
 });

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEngine } from "../../lib/engine.ts";
-import { serviceEndpoints } from "../setup/endpoints.ts";
+import { serviceEndpoints, testKafka } from "../setup/endpoints.ts";
 
 // One real round trip against each server of this run, through the same endpoints every other suite gets.
 
 describe("Kafka of the test run", () => {
   it("creates a topic, produces a message and consumes it in a consumer group", async () => {
-    const kafka = new Kafka({ clientId: "harness-test", brokers: serviceEndpoints().kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = testKafka("harness-test");
     const topic = `harness-roundtrip-${randomUUID()}`;
     const admin = kafka.admin();
     const producer = kafka.producer();

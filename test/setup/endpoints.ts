@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from "kafkajs";
 import { inject } from "vitest";
 import { checkServer } from "../../harness/process.ts";
 
@@ -74,4 +75,19 @@ export function assertServiceAlive(name: ServiceName, provided: ProvidedServices
   const server = provided.processes[name];
   const error = server && checkServer(server);
   if (error) throw error;
+}
+
+/**
+ * A kafkajs client that gives up within seconds instead of retrying for minutes, so a dead broker fails the
+ * test quickly (then {@link assertServiceAlive} tells why). Brokers default to the run's Kafka.
+ */
+export function testKafka(clientId = "helk-test", brokers: string[] = serviceEndpoints().kafkaBrokers): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+  });
 }
