@@ -119,7 +119,9 @@ export class DockerWorkload extends pulumi.ComponentResource {
         envs: renderEnv(workload.env, ordinal, args.credentials),
         ...(workload.command ? { entrypoints: workload.command.slice(0, 1), command: workload.command.slice(1) } : {}),
         memory: quantityToMiB(workload.resources.memory),
-        cpus: String(workload.resources.cpu),
+        // Docker's default swap (as much as the memory) made explicit: the provider reads it back from the engine.
+        memorySwap: 2 * quantityToMiB(workload.resources.memory),
+        cpus: dockerCpus(workload.resources.cpu),
         networksAdvanced: [{ name: args.network, aliases: [`${prefix}-${workload.name}`] }],
         labels: [
           { label: "helk.component", value: workload.name },
@@ -154,10 +156,10 @@ function serviceArgs(
     restart: "unless-stopped",
     healthcheck: {
       tests: ["CMD", ...health.command],
-      interval: `${health.intervalSeconds}s`,
-      timeout: `${health.timeoutSeconds}s`,
+      interval: goDuration(health.intervalSeconds),
+      timeout: goDuration(health.timeoutSeconds),
       retries: health.retries,
-      startPeriod: `${health.startPeriodSeconds}s`,
+      startPeriod: goDuration(health.startPeriodSeconds),
     },
     // Created only when healthy, so dependents start after it.
     wait: true,
@@ -183,4 +185,19 @@ function renderEnv(
       return secret.apply((s) => `${key}=${s}`);
     }),
   );
+}
+
+/*
+ * Values in the form the docker provider reads back from the engine, so an unchanged stack previews no changes:
+ * CPUs as "1.0" / "0.5", durations as Go prints them ("1m0s", not "60s").
+ */
+function dockerCpus(cpu: number): string {
+  return Number.isInteger(cpu) ? cpu.toFixed(1) : String(cpu);
+}
+
+function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }

@@ -24,7 +24,7 @@ if [ "$pulumi_bin" = "$PULUMI_HOME_DIR/bin" ]; then
   for plugin in "docker $DOCKER_PROVIDER_VERSION" "random $RANDOM_PROVIDER_VERSION"; do
     set -- $plugin
     pulumi plugin ls 2>/dev/null | grep -Eq "^$1 +resource +$2 " ||
-      pulumi plugin install resource "$1" "$2" --file "$pulumi_bin/pulumi-resource-$1" --non-interactive
+      pulumi plugin install resource "$1" "$2" --file "$PULUMI_HOME_DIR/plugin-bin/pulumi-resource-$1" --non-interactive
   done
 fi
 # The e2e stack's only secrets are generated test credentials; its salt is committed in stacks/Pulumi.e2e.yaml.

@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       log("no changes");
     });
 
-    await timed("one config value changed: enrichment replicas 1 -> 2", () => changeOneValue());
+    await timed("one config value changed: enrichment replicas 1 -> 2", () => changeOneValue(prefix));
   } finally {
     // Also after a failed step (or a partly applied up): the run must not leave the stack behind.
     await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
@@ -275,12 +275,14 @@ async function smoke(endpointsFile: string): Promise<void> {
 
 /**
  * Raises `helk:enrichment.replicas` in a copy of the stack file: the preview must touch enrichment resources
- * only (a second replica), then the update is applied and the stack is healthy again.
+ * only; then the change is applied, and every container that existed before must still be the same container
+ * (same id), the new replica healthy.
  */
-async function changeOneValue(): Promise<void> {
+async function changeOneValue(prefix: string): Promise<void> {
   const doc = parse(await readFile(stackFile, "utf8")) as { config: Record<string, Record<string, unknown>> };
   const enrichment = doc.config["helk:enrichment"] ?? fail(`${stackFile}: helk:enrichment is not set`);
-  enrichment.replicas = Number(enrichment.replicas ?? 1) + 1;
+  const replicas = Number(enrichment.replicas ?? 1) + 1;
+  enrichment.replicas = replicas;
   const changedFile = join(workDir, `Pulumi.${STACK}.replicas.yaml`);
   await writeFile(changedFile, stringify(doc));
   const changes = await previewChanges(changedFile);
@@ -288,7 +290,23 @@ async function changeOneValue(): Promise<void> {
   if (changes.length === 0) fail("raising enrichment replicas changed nothing in the preview");
   const unrelated = changes.filter((s) => !/enrichment/i.test(urnName(s.urn)));
   if (unrelated.length > 0) fail(`raising enrichment replicas also changes: ${unrelated.map((s) => `${s.op} ${urnName(s.urn)}`).join(", ")}`);
-  log(`only enrichment resources change (${changes.length} steps)`);
+  log(`the preview changes enrichment resources only (${changes.length} steps); applying it`);
+
+  const before = await containerIds(prefix);
+  await pulumi(["up", "--yes", "--skip-preview", "--config-file", changedFile]);
+  const after = await containerIds(prefix);
+  const recreated = [...before].filter(([name, id]) => after.get(name) !== id).map(([name]) => name);
+  if (recreated.length > 0) fail(`containers replaced or removed by the change: ${recreated.join(", ")}`);
+  const added = [...after.keys()].filter((name) => !before.has(name));
+  log(`  unchanged: ${before.size} containers; added: ${added.join(", ") || "none"}`);
+  if (added.length !== 1 || !added[0]!.includes("enrichment")) fail(`expected one new enrichment container, got: ${added.join(", ") || "none"}`);
+  await waitHealthy(prefix, 3 * 60_000);
+  log(`${added[0]} is healthy; ${replicas} enrichment replicas`);
+}
+
+async function containerIds(prefix: string): Promise<Map<string, string>> {
+  const out = await mustRun("docker", ["ps", "-a", "--filter", `name=^${prefix}-`, "--format", "{{.Names}} {{.ID}}"], { capture: true });
+  return new Map(out.split("\n").filter(Boolean).map((line) => line.split(" ") as [string, string]));
 }
 
 /** After the destroy: no container, volume or network named after the stack, and no resource in its state. */

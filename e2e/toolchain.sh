@@ -11,21 +11,25 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 BIN="$PULUMI_HOME_DIR/bin"
+# Provider binaries stay off PATH (the engine would warn about every "ambient" plugin); e2e/e2e.sh installs them
+# into the Pulumi home with `pulumi plugin install --file`.
+PLUGIN_BIN="$PULUMI_HOME_DIR/plugin-bin"
 SRC="$HELK_CACHE_DIR/src"
-mkdir -p "$BIN"
+mkdir -p "$BIN" "$PLUGIN_BIN"
 
 have_version() { # binary expected-version: true when the binary runs and reports that version
   [ -x "$1" ] && "$1" version 2>/dev/null | grep -qx "v\?$2"
 }
 
-build() { # name dir package ldflags: go build, logged to the cache, one at a time (CPU heavy)
+build() { # out-dir name dir package ldflags: go build, logged to the cache, one at a time (CPU heavy)
+  local out="$1"; shift
   local name="$1" dir="$2" pkg="$3" ldflags="$4"
   [ -d "$dir" ] || die "no source tree for $name at $dir (run e2e/pulumi-build/prepare-sources.sh)"
   log "building $name in $dir (log: $E2E_LOG_DIR/build-$name.log)"
   local start=$SECONDS
-  (cd "$dir" && GOFLAGS=-mod=mod nice go build -trimpath -ldflags "-s -w $ldflags" -o "$BIN/$name.tmp" "$pkg") \
+  (cd "$dir" && GOFLAGS=-mod=mod nice go build -trimpath -ldflags "-s -w $ldflags" -o "$out/$name.tmp" "$pkg") \
     >"$E2E_LOG_DIR/build-$name.log" 2>&1 || { tail -30 "$E2E_LOG_DIR/build-$name.log" >&2; die "building $name failed"; }
-  mv "$BIN/$name.tmp" "$BIN/$name"
+  mv "$out/$name.tmp" "$out/$name"
   log "built $name in $((SECONDS - start))s"
 }
 
@@ -41,13 +45,13 @@ if existing="$(command -v pulumi 2>/dev/null)" && [ "$existing" != "$BIN/pulumi"
 fi
 
 have_version "$BIN/pulumi" "$PULUMI_VERSION" ||
-  build pulumi "$E2E_DIR/pulumi-build" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$sdk_version_flag"
+  build "$BIN" pulumi "$E2E_DIR/pulumi-build" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$sdk_version_flag"
 [ -x "$BIN/pulumi-language-nodejs" ] ||
-  build pulumi-language-nodejs "$SRC/pulumi-language-nodejs" . "$sdk_version_flag"
-[ -x "$BIN/pulumi-resource-docker" ] ||
-  build pulumi-resource-docker "$SRC/pulumi-docker/provider" ./cmd/pulumi-resource-docker \
+  build "$BIN" pulumi-language-nodejs "$SRC/pulumi-language-nodejs" . "$sdk_version_flag"
+[ -x "$PLUGIN_BIN/pulumi-resource-docker" ] ||
+  build "$PLUGIN_BIN" pulumi-resource-docker "$SRC/pulumi-docker/provider" ./cmd/pulumi-resource-docker \
     "-X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=$DOCKER_PROVIDER_VERSION"
-[ -x "$BIN/pulumi-resource-random" ] ||
-  build pulumi-resource-random "$SRC/pulumi-random/provider" ./cmd/pulumi-resource-random \
+[ -x "$PLUGIN_BIN/pulumi-resource-random" ] ||
+  build "$PLUGIN_BIN" pulumi-resource-random "$SRC/pulumi-random/provider" ./cmd/pulumi-resource-random \
     "-X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=$RANDOM_PROVIDER_VERSION"
 echo "$BIN"
