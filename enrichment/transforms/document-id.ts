@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { EventDocument } from "./normalize.ts";
 
 export const EVENTS_INDEX_PREFIX = "helk-events-";
@@ -10,10 +10,9 @@ export const PROCESS_NETWORK_INDEX_PREFIX = "helk-process-network-";
  * shipper sent a record number, else a hash of the raw message (byte-identical messages are one event).
  */
 export function documentId(doc: EventDocument, raw: string | Uint8Array): string {
-  const hash = createHash("sha1");
-  if (doc.record_number !== undefined) hash.update(`${doc.host_name}\n${doc.channel.toLowerCase()}\n${doc.record_number}`);
-  else hash.update(raw);
-  return hash.digest("base64url");
+  // One-shot hash (no Hash object per event); a collision-resistant 27-character id.
+  if (doc.record_number !== undefined) return hash("sha1", `${doc.host_name}\n${doc.channel.toLowerCase()}\n${doc.record_number}`, "base64url");
+  return hash("sha1", raw, "base64url");
 }
 
 /** Daily index of the event's own time (not arrival time), so a replay lands where the original did. */

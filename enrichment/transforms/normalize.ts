@@ -117,19 +117,24 @@ export function normalize(view: EventView, channel: string, fallbackTime: number
 function eventTimestamp(view: EventView, fallbackTime: number): string {
   const utcTime = view.data.UtcTime;
   if (utcTime !== undefined && utcTime !== null && utcTime !== "-") {
-    const m = typeof utcTime === "string" ? UTC_TIME.exec(utcTime) : null;
-    if (!m || Number.isNaN(Date.parse(`${m[1]}T${m[2]}Z`))) reject(`UtcTime must be a time "YYYY-MM-DD hh:mm:ss.sss", got ${describe(utcTime)}`);
-    return new Date(`${m[1]}T${m[2]}Z`).toISOString();
+    return isoTime(utcTime) ?? reject(`UtcTime must be a time "YYYY-MM-DD hh:mm:ss.sss", got ${describe(utcTime)}`);
   }
   const shipper = view.shipperTimestamp;
-  if (shipper !== undefined && shipper !== null) {
-    // Windows times without a zone ("2020-10-19 03:30:46.330") are UTC.
-    const zoneless = typeof shipper === "string" ? UTC_TIME.exec(shipper) : null;
-    const ms = zoneless ? Date.parse(`${zoneless[1]}T${zoneless[2]}Z`) : typeof shipper === "string" ? Date.parse(shipper) : NaN;
-    if (Number.isNaN(ms)) reject(`@timestamp must be an ISO time, got ${describe(shipper)}`);
-    return new Date(ms).toISOString();
-  }
+  if (shipper !== undefined && shipper !== null) return isoTime(shipper) ?? reject(`@timestamp must be an ISO time, got ${describe(shipper)}`);
   return new Date(fallbackTime).toISOString();
+}
+
+/** Already canonical (`2020-06-10T02:50:55.662Z`): taken as it is, the common case, without a Date round trip. */
+const CANONICAL_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** A time as a canonical ISO string; Windows times without a zone ("2020-10-19 03:30:46.330") are UTC. */
+function isoTime(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const zoneless = UTC_TIME.exec(value);
+  const text = zoneless ? `${zoneless[1]}T${zoneless[2]}Z` : value;
+  if (CANONICAL_TIME.test(text)) return text;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 /** A mapped field's value: absent, empty and Sysmon's `-` count as not there. */

@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { SERVICE_NODE_FLAGS } from "../../enrichment/config.ts";
 import { freePort } from "../../harness/process.ts";
 import { projectRoot } from "../../lib/data.ts";
 import { createEngine, type Engine } from "../../lib/engine.ts";
@@ -35,7 +36,7 @@ export class ServiceProcess {
     const port = await freePort();
     const logFile = join(tmpdir(), `helk-enrichment-test-${process.pid}-${port}.log`);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, ["--import", "tsx", "enrichment/main.ts"], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, "--import", "tsx", "enrichment/main.ts"], {
       cwd: projectRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HELK_HTTP_PORT: String(port), HELK_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,136 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { projectRoot } from "../lib/data.ts";
+import { listRecordings, recordingLines } from "../lib/datasets.ts";
+import { SERVICE_NODE_FLAGS } from "../enrichment/config.ts";
+import { DEFAULT_JOIN_OPTIONS, Enricher } from "../enrichment/transforms/index.ts";
+import type { BenchResult } from "./run.ts";
+
+/**
+ * Enrichment benchmarks, each measured in a fresh child process:
+ * - transform rate over the Security-Datasets mix (every recording, up to SAMPLE_PER_RECORDING events each),
+ *   from Kafka message bytes to enriched documents (shape, normalize, kv, ATT&CK, join, ids), as events per
+ *   CPU-second of the (single-threaded) process: the machine is shared, so wall-clock rates are also shown;
+ * - the same plus bulk-request serialization, as the service's hot path does per event;
+ * - peak RSS with the join cache full (default bound) while every recording streams through the chain and is
+ *   serialized into bulk requests of the service's default size.
+ */
+const SAMPLE_PER_RECORDING = 3000;
+const PASSES = 3;
+const BULK_DOCS = 2000;
+const CHILD_FLAG = "HELK_ENRICHMENT_BENCH_CHILD";
+
+interface RateReport {
+  events: number;
+  transformPerCpuSecond: number;
+  transformPerWallSecond: number;
+  withSerializationPerCpuSecond: number;
+}
+
+interface MemoryReport {
+  events: number;
+  cacheEntries: number;
+  peakRssMiB: number;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const rate = await runChild<RateReport>("rate");
+  const memory = await runChild<MemoryReport>("memory");
+  return [
+    { name: "enrichment transform rate (events per CPU-second, 1 core)", value: Math.round(rate.transformPerCpuSecond), unit: "events/s", target: ">= 50,000", ok: rate.transformPerCpuSecond >= 50_000 },
+    { name: "enrichment transform rate, wall clock (shared machine)", value: Math.round(rate.transformPerWallSecond), unit: "events/s" },
+    { name: "enrichment transform + bulk serialization (per CPU-s)", value: Math.round(rate.withSerializationPerCpuSecond), unit: "events/s" },
+    { name: `enrichment peak RSS, cache full (${memory.cacheEntries} entries, ${memory.events} events)`, value: Math.round(memory.peakRssMiB), unit: "MiB", target: "<= 256", ok: memory.peakRssMiB <= 256 },
+  ];
+}
+
+function runChild<T>(mode: "rate" | "memory"): Promise<T> {
+  return new Promise((resolve, reject) => {
+    // The memory run uses the service's own V8 flags, the rate run plain node.
+    const flags = mode === "memory" ? SERVICE_NODE_FLAGS : [];
+    const child = spawn(process.execPath, [...flags, "--import", "tsx", fileURLToPath(import.meta.url)], {
+      cwd: projectRoot,
+      env: { ...process.env, [CHILD_FLAG]: mode },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`enrichment bench (${mode}) exited ${code}`))));
+  });
+}
+
+async function measureRate(): Promise<RateReport> {
+  const sample: Buffer[] = [];
+  for (const r of listRecordings()) {
+    let n = 0;
+    // Read each recording to its end (leaving the zip stream early breaks node-stream-zip), keep the first lines.
+    for await (const line of recordingLines(r.path)) if (n++ < SAMPLE_PER_RECORDING) sample.push(Buffer.from(line));
+  }
+  const transform = rate(sample, () => undefined);
+  const withSerialization = rate(sample, (outcome) => (outcome.ok ? bulkLines(outcome).length : 0));
+  return {
+    events: sample.length,
+    transformPerCpuSecond: transform.perCpuSecond,
+    transformPerWallSecond: transform.perWallSecond,
+    withSerializationPerCpuSecond: withSerialization.perCpuSecond,
+  };
+}
+
+type Outcome = ReturnType<Enricher<undefined>["enrich"]>;
+
+/** The bulk request lines of an outcome, as the service's sink writes them. */
+function bulkLines(outcome: Outcome & { ok: true }): string {
+  let body = `{"index":{"_index":"${outcome.event.index}","_id":"${outcome.event.id}"}}\n${JSON.stringify(outcome.event.doc)}\n`;
+  for (const j of outcome.joined) body += `{"index":{"_index":"${j.index}","_id":"${j.id}"}}\n${JSON.stringify(j.doc)}\n`;
+  return body;
+}
+
+/** Events per CPU-second and per wall-second over PASSES passes (after a warm-up pass), a fresh enricher per pass. */
+function rate(sample: Buffer[], sink: (outcome: Outcome) => unknown): { perCpuSecond: number; perWallSecond: number } {
+  const pass = () => {
+    const enricher = new Enricher<undefined>();
+    for (const raw of sample) sink(enricher.enrich(raw, { tag: undefined, now: 0 }));
+  };
+  pass();
+  const cpu = process.cpuUsage();
+  const wall = process.hrtime.bigint();
+  for (let i = 0; i < PASSES; i++) pass();
+  const used = process.cpuUsage(cpu);
+  const events = sample.length * PASSES;
+  return { perCpuSecond: events / ((used.user + used.system) / 1e6), perWallSecond: events / (Number(process.hrtime.bigint() - wall) / 1e9) };
+}
+
+async function measureMemory(): Promise<MemoryReport> {
+  const enricher = new Enricher<undefined>();
+  // Fill the join cache to its default bound with distinct processes: the dataset's process-create events
+  // (790, cycled) under new GUIDs, all at one time so the age bound evicts none of them.
+  const processCreates: Record<string, unknown>[] = [];
+  for (const r of listRecordings()) {
+    for await (const line of recordingLines(r.path)) {
+      if (!line.includes('"EventID":1,')) continue;
+      const e = JSON.parse(line) as Record<string, unknown>;
+      if (e.EventID === 1 && e.Channel === "Microsoft-Windows-Sysmon/Operational") processCreates.push(e);
+    }
+  }
+  for (let i = 0; enricher.join.size < DEFAULT_JOIN_OPTIONS.maxEntries; i++) {
+    const e = processCreates[i % processCreates.length]!;
+    enricher.enrich(JSON.stringify({ ...e, ProcessGuid: `{bench-${i}}`, RecordNumber: 1e9 + i, UtcTime: "2020-01-01 00:00:00.000" }), { tag: undefined });
+  }
+  const cacheEntries = enricher.join.size;
+  // Then every recording streams through, in bulk-sized batches, as the service handles a Kafka batch.
+  let events = 0;
+  let batch: string[] = [];
+  for (const r of listRecordings()) {
+    for await (const line of recordingLines(r.path)) {
+      const outcome = enricher.enrich(Buffer.from(line), { tag: undefined, now: 0 });
+      if (outcome.ok) batch.push(bulkLines(outcome));
+      // The sink joins a batch into one request body, then lets it go.
+      if (batch.length >= BULK_DOCS && batch.join("").length > 0) batch = [];
+      events++;
+    }
+  }
+  return { events, cacheEntries, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+}
+
+const mode = process.env[CHILD_FLAG];
+if (mode) process.stdout.write(JSON.stringify(mode === "rate" ? await measureRate() : await measureMemory()));
