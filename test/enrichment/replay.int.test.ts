@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recording, recordingEvents } from "../../lib/datasets.ts";
 import { replayRecordings } from "../../lib/replay.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
+import { expectedFromRawFiles } from "./raw-expectations.ts";
 import {
   allDocs,
   countDocs,
   createTopics,
   engineAt,
-  readDeadLetters,
   resetIndices,
   ServiceProcess,
   serviceEnv,
@@ -25,39 +25,12 @@ const RECORDINGS = [
   "empire_shell_dcerpc_smb_service_dll_hijack.zip",
 ].map((name) => recording(name).path);
 const WITHOUT_RECORD_NUMBERS = recording("cmd_psexec_lsa_secrets_dump.zip").path;
-const SYSMON = "Microsoft-Windows-Sysmon/Operational";
-
-interface Expected {
-  /** `host|channel|record` of every event of the five recordings. */
-  events: Set<string>;
-  /** `host|record` of connection → process fields, computed straight from the raw files. */
-  joins: Map<string, { image: unknown; commandLine: unknown; parentImage: unknown; dstIp: unknown }>;
-  distinctLinesWithoutRecordNumbers: number;
-}
-
-/** The join and the event set computed directly over the raw recordings, independently of the service's code. */
-async function expectedFromRawFiles(): Promise<Expected> {
-  const events = new Set<string>();
-  const processes = new Map<string, Record<string, unknown>>();
-  const connections: Record<string, unknown>[] = [];
-  for (const path of RECORDINGS) {
-    for await (const e of recordingEvents(path)) {
-      const host = String(e.Hostname).toLowerCase();
-      events.add(`${host}|${String(e.Channel).toLowerCase()}|${e.RecordNumber}`);
-      if (e.Channel !== SYSMON) continue;
-      if (e.EventID === 1) processes.set(`${host}|${String(e.ProcessGuid).toLowerCase()}`, e);
-      if (e.EventID === 3) connections.push(e);
-    }
-  }
-  const joins: Expected["joins"] = new Map();
-  for (const c of connections) {
-    const host = String(c.Hostname).toLowerCase();
-    const p = processes.get(`${host}|${String(c.ProcessGuid).toLowerCase()}`);
-    if (p) joins.set(`${host}|${c.RecordNumber}`, { image: p.Image, commandLine: p.CommandLine, parentImage: p.ParentImage, dstIp: c.DestinationIp });
-  }
+/** Expectations from the raw files, plus the distinct lines of the recording without record numbers. */
+async function expectations() {
+  const expected = await expectedFromRawFiles(RECORDINGS);
   const lines = new Set<string>();
   for await (const e of recordingEvents(WITHOUT_RECORD_NUMBERS)) lines.add(JSON.stringify(e));
-  return { events, joins, distinctLinesWithoutRecordNumbers: lines.size };
+  return { ...expected, distinctLinesWithoutRecordNumbers: lines.size };
 }
 
 describe("replaying Security-Datasets recordings through the enrichment service", () => {
@@ -77,7 +50,7 @@ describe("replaying Security-Datasets recordings through the enrichment service"
   it("indexes every produced event or dead-letters it, exactly, and the joins match the raw files", async () => {
     const { kafkaBrokers, engineUrl } = serviceEndpoints();
     const engine = engineAt(engineUrl);
-    const expected = await expectedFromRawFiles();
+    const expected = await expectations();
     expect(expected.joins.size).toBeGreaterThan(10);
 
     const main = await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS });
