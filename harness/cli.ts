@@ -7,7 +7,7 @@ import { jupyterReady } from "./jupyter.ts";
 import { kafkaReady } from "./kafka.ts";
 import { openSearchReady } from "./opensearch.ts";
 import { pidAlive, pidExited, stopServer } from "./process.ts";
-import { resolveServices, SERVICE_KEYS, startServices, stopServices, type ServiceKey } from "./services.ts";
+import { endpointOf, resolveServices, SERVICE_KEYS, startServices, stopServices, type ServiceKey } from "./services.ts";
 
 /** What `services up` writes and `status`/`down` read: enough to find, probe and stop each server. */
 const StateSchema = z.object({
@@ -120,7 +120,7 @@ export function registerServicesCommands(program: Command): void {
       for (const key of SERVICE_KEYS) {
         const server = running[key];
         if (!server) continue;
-        const endpoint = "bootstrap" in server ? server.bootstrap : server.url;
+        const endpoint = endpointOf(server);
         const token = "token" in server ? server.token : undefined;
         state.services[key] = { name: server.name, pid: server.pid, logFile: server.logFile, dataDir: server.dataDir, endpoint, token };
       }

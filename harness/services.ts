@@ -48,8 +48,8 @@ export async function startServices(options: StartServicesOptions = {}): Promise
     only.map(async (key) => {
       progress(`starting ${key}`);
       try {
-        const server = await starters[key]();
-        progress(`${server!.name} ready (pid ${server!.pid}, ${describeEndpoint(key, server)})`);
+        const server = (await starters[key]())!;
+        progress(`${server.name} ready (pid ${server.pid}, ${endpointOf(server)})`);
         return [key, server] as const;
       } catch (error) {
         progress(`${key} failed`);
@@ -91,7 +91,7 @@ export async function resolveServices(onProgress: (message: string) => void = ()
   ]);
 }
 
-function describeEndpoint(key: ServiceKey, server: RunningServices[ServiceKey]): string {
-  if (key === "kafka") return (server as KafkaServer).bootstrap;
-  return (server as OpenSearchServer | JupyterServer).url;
+/** Where a server answers: Kafka's bootstrap `host:port`, else the HTTP base URL. */
+export function endpointOf(server: KafkaServer | OpenSearchServer | JupyterServer): string {
+  return "bootstrap" in server ? server.bootstrap : server.url;
 }
