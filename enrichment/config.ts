@@ -64,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnrichmentConf
   const problems = parsed.error.issues.map((issue) => {
     const variable = String(issue.path[0] ?? "?");
     const shown = relevant[variable] === undefined ? "not set" : variable.includes("PASSWORD") ? "set" : `"${relevant[variable]}"`;
-    return `${variable} (${shown}): ${issue.message}`;
+    return `${variable} (${shown}): ${relevant[variable] === undefined && issue.code === "invalid_type" ? "required" : issue.message}`;
   });
   throw new ConfigError(`invalid enrichment configuration:\n  ${problems.join("\n  ")}`);
 }

@@ -21,6 +21,39 @@ import {
 
 /** Recordings with record numbers (one line, one event), so the expected documents are exactly their events. */
 const RECORDINGS = ["empire_shell_dcerpc_smb_service_dll_hijack.zip", "msf_record_mic.zip", "empire_psexec_dcerpc_tcp_svcctl.zip"].map((n) => recording(n).path);
+
+/** Fresh topics, group and empty indices for one test, and what the raw files say must end up indexed. */
+async function prepare(label: string) {
+  const { kafkaBrokers, engineUrl } = serviceEndpoints();
+  const engine = engineAt(engineUrl);
+  const names = testNames(label);
+  await resetIndices(engine);
+  await createTopics(kafkaBrokers, names);
+  return { kafkaBrokers, engineUrl, engine, names, expected: await expectedFromRawFiles(RECORDINGS) };
+}
+
+/**
+ * Waits until the service(s) indexed every expected event and no connection waits, then checks the index holds
+ * exactly the raw files' events (none missing, none twice), exactly their joins, and that nothing was dead-lettered.
+ */
+async function expectExactlyIndexed(services: ServiceProcess[], context: Awaited<ReturnType<typeof prepare>>, produced: number): Promise<void> {
+  const { engine, engineUrl, expected, kafkaBrokers, names } = context;
+  await waitFor(
+    async () =>
+      (await countDocs(engine, "helk-events-*")) >= expected.events.size &&
+      (await Promise.all(services.map((s) => s.metric("helk_enrichment_join_waiting")))).every((n) => n === 0),
+    240_000,
+    async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.events.size}:\n${services.map((s) => s.logTail(15)).join("\n")}`,
+  );
+  await sleep(3000); // anything beyond the expected documents would show up now
+  const indexed = await indexedKeys(engineUrl);
+  expect(indexed.events.length).toBe(produced);
+  expect(new Set(indexed.events)).toEqual(expected.events);
+  expect(indexed.joins.length).toBe(expected.joins.size);
+  expect(new Set(indexed.joins)).toEqual(new Set(expected.joins.keys()));
+  expect(await topicMessageCount(kafkaBrokers, names.deadLetter)).toBe(0);
+}
+
 async function indexedKeys(engineUrl: string): Promise<{ events: string[]; joins: string[] }> {
   const engine = engineAt(engineUrl);
   const events = await allDocs<{ host_name: string; channel: string; record_number: number }>(engine, "helk-events-*", ["host_name", "channel", "record_number"]);
@@ -31,161 +64,99 @@ async function indexedKeys(engineUrl: string): Promise<{ events: string[]; joins
   };
 }
 
+/** Starts a replay and resolves once the index holds more than `documents` events (the service is mid-replay). */
+async function replayUntil(context: Awaited<ReturnType<typeof prepare>>, service: ServiceProcess, documents: number) {
+  const replay = replayRecordings({ brokers: context.kafkaBrokers, topic: context.names.input, recordings: RECORDINGS });
+  await waitFor(async () => (await countDocs(context.engine, "helk-events-*")) > documents, 180_000, () => service.logTail());
+  return replay;
+}
+
 describe("enrichment service resilience", () => {
   const started: ServiceProcess[] = [];
+  const start = async (env: Record<string, string>) => {
+    const service = await ServiceProcess.start(env);
+    started.push(service);
+    return service;
+  };
   afterEach(async () => {
     for (const s of started.splice(0)) await s.stop("SIGKILL");
   });
 
   it("killed with SIGKILL mid-replay and started again: nothing missing, nothing duplicated", async () => {
-    const { kafkaBrokers, engineUrl } = serviceEndpoints();
-    const engine = engineAt(engineUrl);
-    const names = testNames("sigkill");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles(RECORDINGS);
+    const context = await prepare("sigkill");
     // Small bulks, so the kill lands between commits with work in flight.
-    const env = serviceEnv(kafkaBrokers, engineUrl, names, { HELK_BULK_MAX_DOCS: "300" });
-
-    const first = await ServiceProcess.start(env);
-    started.push(first);
-    const replay = replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS });
-    await waitFor(async () => (await countDocs(engine, "helk-events-*")) > 2000, 180_000, () => first.logTail());
+    const env = serviceEnv(context.kafkaBrokers, context.engineUrl, context.names, { HELK_BULK_MAX_DOCS: "300" });
+    const first = await start(env);
+    const replay = await replayUntil(context, first, 2000);
     expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
-    const indexedAtKill = await countDocs(engine, "helk-events-*");
+    const indexedAtKill = await countDocs(context.engine, "helk-events-*");
     const produced = (await replay).produced;
     expect(indexedAtKill).toBeLessThan(produced); // the kill really was mid-replay
 
-    const second = await ServiceProcess.start(env);
-    started.push(second);
-    await waitFor(
-      async () => (await countDocs(engine, "helk-events-*")) >= expected.events.size && (await second.metric("helk_enrichment_join_waiting")) === 0,
-      240_000,
-      async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.events.size}:\n${second.logTail()}`,
-    );
-    await sleep(3000); // anything beyond the expected documents would show up now
-
-    const indexed = await indexedKeys(engineUrl);
-    expect(indexed.events.length).toBe(produced);
-    expect(new Set(indexed.events)).toEqual(expected.events);
     // Joins survive the restart: connections whose process was read before the kill are joined from the index.
-    expect(new Set(indexed.joins)).toEqual(new Set(expected.joins.keys()));
-    expect(indexed.joins.length).toBe(expected.joins.size);
-    expect(await topicMessageCount(kafkaBrokers, names.deadLetter)).toBe(0);
+    await expectExactlyIndexed([await start(env)], context, produced);
+  });
+
+  it("on SIGTERM mid-replay: exits 0 having committed only what it wrote; a new instance finishes the rest", async () => {
+    const context = await prepare("sigterm");
+    const env = serviceEnv(context.kafkaBrokers, context.engineUrl, context.names, { HELK_BULK_MAX_DOCS: "300" });
+    const first = await start(env);
+    const replay = await replayUntil(context, first, 2000);
+    const stoppedAt = Date.now();
+    expect(await first.stop("SIGTERM"), first.logTail()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
+    const produced = (await replay).produced;
+
+    // Everything committed is indexed (at-least-once): committed offsets never run ahead of the index.
+    const committed = await committedMessages(context.kafkaBrokers, context.names.group, context.names.input);
+    expect(committed).toBeGreaterThan(0);
+    expect(await countDocs(context.engine, "helk-events-*")).toBeGreaterThanOrEqual(committed);
+
+    const second = await start(env);
+    await expectExactlyIndexed([second], context, produced);
+    // The second instance started from the first one's commits, not from the beginning.
+    expect(await second.metric("helk_enrichment_events_in_total")).toBeLessThanOrEqual(produced - committed);
   });
 
   it("with OpenSearch unreachable for 30 s mid-replay: waits, catches up, loses nothing", async () => {
-    const { kafkaBrokers, engineUrl } = serviceEndpoints();
-    const engine = engineAt(engineUrl);
-    const names = testNames("outage");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles(RECORDINGS);
-    const target = new URL(engineUrl);
+    const context = await prepare("outage");
+    const target = new URL(context.engineUrl);
     const proxy = await CuttableProxy.start({ host: target.hostname, port: Number(target.port) });
     try {
-      const service = await ServiceProcess.start(serviceEnv(kafkaBrokers, proxy.url, names, { HELK_BULK_MAX_DOCS: "300" }));
-      started.push(service);
-      const replay = replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS });
-      await waitFor(async () => (await countDocs(engine, "helk-events-*")) > 1000, 180_000, () => service.logTail());
+      const service = await start(serviceEnv(context.kafkaBrokers, proxy.url, context.names, { HELK_BULK_MAX_DOCS: "300" }));
+      const replay = await replayUntil(context, service, 1000);
 
       proxy.setCut(true);
       const cutAt = Date.now();
       const produced = (await replay).produced;
       await sleep(5000);
-      const duringOutage = await countDocs(engine, "helk-events-*");
+      const duringOutage = await countDocs(context.engine, "helk-events-*");
       const readiness = await fetch(`${service.url}/readyz`);
       expect(readiness.status).toBe(503);
       expect(((await readiness.json()) as { engine: string }).engine).toMatch(/unreachable/);
       await sleep(Math.max(0, 30_000 - (Date.now() - cutAt)));
-      expect(await countDocs(engine, "helk-events-*")).toBe(duringOutage); // nothing got through the cut
+      expect(await countDocs(context.engine, "helk-events-*")).toBe(duringOutage); // nothing got through the cut
       expect(duringOutage).toBeLessThan(produced);
       expect(service.child.exitCode).toBeNull();
       proxy.setCut(false);
 
-      await waitFor(
-        async () => (await countDocs(engine, "helk-events-*")) >= expected.events.size && (await service.metric("helk_enrichment_join_waiting")) === 0,
-        240_000,
-        async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.events.size}:\n${service.logTail()}`,
-      );
-      await sleep(3000);
-      const indexed = await indexedKeys(engineUrl);
-      expect(indexed.events.length).toBe(produced);
-      expect(new Set(indexed.events)).toEqual(expected.events);
-      expect(new Set(indexed.joins)).toEqual(new Set(expected.joins.keys()));
+      await expectExactlyIndexed([service], context, produced);
       expect(await service.metric("helk_enrichment_bulk_retries_total")).toBeGreaterThan(0);
-      expect(await topicMessageCount(kafkaBrokers, names.deadLetter)).toBe(0);
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
     } finally {
       await proxy.close();
     }
   });
 
-  it("on SIGTERM mid-replay: exits 0 having committed only what it wrote; a new instance finishes the rest", async () => {
-    const { kafkaBrokers, engineUrl } = serviceEndpoints();
-    const engine = engineAt(engineUrl);
-    const names = testNames("sigterm");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles(RECORDINGS);
-    const env = serviceEnv(kafkaBrokers, engineUrl, names, { HELK_BULK_MAX_DOCS: "300" });
-
-    const first = await ServiceProcess.start(env);
-    started.push(first);
-    const replay = replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS });
-    await waitFor(async () => (await countDocs(engine, "helk-events-*")) > 2000, 180_000, () => first.logTail());
-    const stoppedAt = Date.now();
-    const exit = await first.stop("SIGTERM");
-    expect(exit, first.logTail()).toEqual({ code: 0, signal: null });
-    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
-    const produced = (await replay).produced;
-
-    // Everything committed is indexed (at-least-once): committed offsets never run ahead of the index.
-    const committed = await committedMessages(kafkaBrokers, names.group, names.input);
-    expect(committed).toBeGreaterThan(0);
-    expect(await countDocs(engine, "helk-events-*")).toBeGreaterThanOrEqual(committed);
-
-    const second = await ServiceProcess.start(env);
-    started.push(second);
-    await waitFor(
-      async () => (await countDocs(engine, "helk-events-*")) >= expected.events.size && (await second.metric("helk_enrichment_join_waiting")) === 0,
-      240_000,
-      async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.events.size}:\n${second.logTail()}`,
-    );
-    // The second instance starts from the first one's commits, not from the beginning.
-    expect(await second.metric("helk_enrichment_events_in_total")).toBeLessThanOrEqual(produced - committed);
-    await sleep(3000);
-    const indexed = await indexedKeys(engineUrl);
-    expect(indexed.events.length).toBe(produced);
-    expect(new Set(indexed.events)).toEqual(expected.events);
-    expect(new Set(indexed.joins)).toEqual(new Set(expected.joins.keys()));
-  });
-
   it("two replicas in one consumer group share the partitions and index everything once", async () => {
-    const { kafkaBrokers, engineUrl } = serviceEndpoints();
-    const engine = engineAt(engineUrl);
-    const names = testNames("replicas");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles(RECORDINGS);
-    const env = serviceEnv(kafkaBrokers, engineUrl, names);
-    const replicas = [await ServiceProcess.start(env), await ServiceProcess.start(env)];
-    started.push(...replicas);
-
-    const produced = (await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: RECORDINGS })).produced;
-    await waitFor(
-      async () => (await countDocs(engine, "helk-events-*")) >= expected.events.size,
-      240_000,
-      async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.events.size}:\n${replicas.map((r) => r.logTail(10)).join("\n")}`,
-    );
-    await sleep(3000);
+    const context = await prepare("replicas");
+    const env = serviceEnv(context.kafkaBrokers, context.engineUrl, context.names);
+    const replicas = [await start(env), await start(env)];
+    const produced = (await replayRecordings({ brokers: context.kafkaBrokers, topic: context.names.input, recordings: RECORDINGS })).produced;
+    await expectExactlyIndexed(replicas, context, produced);
     const perReplica = await Promise.all(replicas.map((r) => r.metric("helk_enrichment_events_in_total")));
     expect(perReplica.every((n) => n > 0), `events per replica: ${perReplica}`).toBe(true);
     expect(perReplica[0]! + perReplica[1]!).toBe(produced);
-    const indexed = await indexedKeys(engineUrl);
-    expect(indexed.events.length).toBe(produced);
-    expect(new Set(indexed.events)).toEqual(expected.events);
-    expect(new Set(indexed.joins)).toEqual(new Set(expected.joins.keys()));
   });
 });
 
@@ -200,3 +171,4 @@ async function committedMessages(brokers: string[], groupId: string, topic: stri
     await admin.disconnect();
   }
 }
+
