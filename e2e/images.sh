@@ -118,4 +118,6 @@ kafka_image
 opensearch_image
 jupyter_image
 node_image
+# Earlier builds of these tags, now untagged, are only disk use.
+docker image prune -f --filter label=helk.e2e.inputs >/dev/null
 log "images ready"
