@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 start=$SECONDS
+export E2E_STARTED_AT="$(date +%s)"
 log "== toolchain (Pulumi $PULUMI_VERSION, docker provider $DOCKER_PROVIDER_VERSION, random provider $RANDOM_PROVIDER_VERSION)"
 pulumi_bin="$(bash "$E2E_DIR/toolchain.sh")"
 export PATH="$pulumi_bin:$PATH"
@@ -32,5 +33,4 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-helk-e2e}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 cd "$REPO_DIR"
-node --import tsx e2e/run.ts
-log "npm run e2e took $((SECONDS - start))s"
+exec node --import tsx e2e/run.ts

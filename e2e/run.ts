@@ -56,12 +56,22 @@ async function mustRun(command: string, args: string[], options: { capture?: boo
   return result.stdout;
 }
 
+/** Steps that passed, for the closing line CI reads. */
+let stepsPassed = 0;
+
 async function timed<T>(title: string, body: () => Promise<T>): Promise<T> {
   log(`== ${title}`);
   const start = Date.now();
   const result = await body();
   log(`== ${title}: done in ${seconds(Date.now() - start)}`);
+  stepsPassed++;
   return result;
+}
+
+/** Total time including e2e/e2e.sh's preparation (it exports E2E_STARTED_AT, epoch seconds). */
+function logTotal(): void {
+  const startedAt = Number(process.env.E2E_STARTED_AT);
+  if (startedAt > 0) log(`npm run e2e took ${seconds(Date.now() - startedAt * 1000)}`);
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
@@ -184,6 +194,8 @@ async function main(): Promise<void> {
   }
   await timed("nothing of the stack remains", () => checkNothingLeft(prefix));
   log("E2E PASSED");
+  logTotal();
+  process.stdout.write(`e2e: ${stepsPassed} passed, 0 failed\n`);
 }
 
 interface Endpoints {
@@ -328,5 +340,7 @@ async function checkNothingLeft(prefix: string): Promise<void> {
 main().catch((err: unknown) => {
   log(`E2E FAILED: ${err instanceof Error ? err.message : String(err)}`);
   if (!(err instanceof E2eFailure) && err instanceof Error) console.error(err.stack);
+  logTotal();
+  process.stdout.write(`e2e: ${stepsPassed} passed, 1 failed\n`);
   process.exitCode = 1;
 });
