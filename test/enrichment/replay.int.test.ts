@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectRoot } from "../../lib/data.ts";
 import { recording, recordingEvents } from "../../lib/datasets.ts";
 import { replayRecordings } from "../../lib/replay.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
@@ -25,6 +28,8 @@ const RECORDINGS = [
   "empire_shell_dcerpc_smb_service_dll_hijack.zip",
 ].map((name) => recording(name).path);
 const WITHOUT_RECORD_NUMBERS = recording("cmd_psexec_lsa_secrets_dump.zip").path;
+const run = promisify(execFile);
+
 /** Expectations from the raw files, plus the distinct lines of the recording without record numbers. */
 async function expectations() {
   const expected = await expectedFromRawFiles(RECORDINGS);
@@ -99,4 +104,32 @@ describe("replaying Security-Datasets recordings through the enrichment service"
     }
     expect(await service.metric("helk_enrichment_joined_total")).toBeGreaterThanOrEqual(expected.joins.size);
   });
+
+  it("replaying a recording again as winlogbeat 7 and 6 (helk replay) overwrites the same documents, never duplicates", async () => {
+    const { kafkaBrokers, engineUrl } = serviceEndpoints();
+    const engine = engineAt(engineUrl);
+    const before = await countDocs(engine, "helk-events-*");
+    const eventsInBefore = await service.metric("helk_enrichment_events_in_total");
+    let replayed = 0;
+    for (const shape of ["winlogbeat7", "winlogbeat6"]) {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", "cli/helk.ts", "replay", "msf_record_mic.zip", "--brokers", kafkaBrokers.join(","), "--topic", names.input, "--shape", shape], { cwd: projectRoot });
+      const produced = Number(/(\d+)\s+events produced to/.exec(stdout)?.[1]);
+      expect(produced, stdout).toBe(6202);
+      replayed += produced;
+    }
+    await waitFor(
+      async () => (await service.metric("helk_enrichment_events_in_total")) >= eventsInBefore + replayed && (await service.metric("helk_enrichment_join_waiting")) === 0,
+      180_000,
+      () => service.logTail(),
+    );
+    await waitFor(async () => (await countWhere(engine, { term: { source_shape: "winlogbeat6" } })) === 6202, 60_000, () => service.logTail());
+    expect(await countDocs(engine, "helk-events-*")).toBe(before);
+    expect(await countWhere(engine, { term: { source_shape: "winlogbeat7" } })).toBe(0); // overwritten by the winlogbeat 6 copy
+    expect(await topicMessageCount(kafkaBrokers, names.deadLetter)).toBe(0);
+  });
 });
+
+async function countWhere(engine: ReturnType<typeof engineAt>, query: unknown): Promise<number> {
+  await engine.request({ method: "POST", path: "/helk-events-*/_refresh" });
+  return (await engine.request<{ count: number }>({ method: "POST", path: "/helk-events-*/_count", body: { query } })).body.count;
+}
