@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import type { MessageRef } from "./dead-letter.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics } from "./metrics.ts";
+import { GaveUp } from "./retry.ts";
 import { EnrichmentService } from "./service.ts";
 import { Enricher, type TechniqueResolver } from "./transforms/index.ts";
 
@@ -62,7 +63,10 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
-  await service.start();
+  // A SIGTERM while still waiting for Kafka or the engine ends start-up with GaveUp: the shutdown handles the exit.
+  await service.start().catch((err: unknown) => {
+    if (!(exiting && err instanceof GaveUp)) throw err;
+  });
 }
 
 await main().catch((err: unknown) => {
