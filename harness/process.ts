@@ -150,7 +150,7 @@ let swept = false;
 
 /**
  * Removes run directories left by runs that died without cleaning up (vitest killed with SIGKILL): those whose
- * owner is gone, that nobody asked to keep, and that no process mentions. Once per process.
+ * owner is gone, that nobody asked to keep, and that no process mentions. `makeRunDir` runs it once per process.
  */
 export function sweepStaleRunDirs(root: string = runRoot()): void {
   for (const name of readdirSync(root)) {
