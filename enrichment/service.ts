@@ -85,7 +85,15 @@ export class EnrichmentService {
       await this.producer.connect();
       await this.consumer.connect();
     }, () => true, retryForever);
-    for (const topic of this.config.HELK_INPUT_TOPICS) await this.consumer.subscribe({ topic, fromBeginning: true });
+    // The topics may not exist yet (the stack's topic job runs beside the service): wait for them.
+    await retrying(
+      `subscribing to ${this.config.HELK_INPUT_TOPICS.join(", ")}`,
+      async () => {
+        for (const topic of this.config.HELK_INPUT_TOPICS) await this.consumer.subscribe({ topic, fromBeginning: true });
+      },
+      () => true,
+      retryForever,
+    );
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -213,7 +221,8 @@ export class EnrichmentService {
     const items: SinkItem<MessageRef>[] = [];
     for (const connection of connections) {
       const process = processes.get(connection.doc.join_key!);
-      if (process === undefined) {
+      // Same time bound as the cache: a process too far from the connection is an earlier one with a reused GUID.
+      if (process === undefined || Math.abs(Date.parse(process["@timestamp"]) - Date.parse(connection.doc["@timestamp"])) > this.config.HELK_JOIN_MAX_AGE_MS) {
         this.metrics.unjoined.inc();
         continue;
       }
