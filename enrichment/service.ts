@@ -38,7 +38,10 @@ export class EnrichmentService {
   /** Highest processed offset + 1 per `topic:partition`, awaiting commit. */
   private readonly processedUpTo = new Map<string, { topic: string; partition: number; next: bigint }>();
   private consumerRunning = false;
-  /** Heartbeat of the batch being written (a no-op outside batches). */
+  /**
+   * Heartbeat of the latest batch, also used while the join timer waits for the engine: a batch waiting for the
+   * lock sends none, and the group must not drop this member during a long outage.
+   */
   private heartbeat: () => Promise<void> = async () => undefined;
 
   constructor(
@@ -161,11 +164,7 @@ export class EnrichmentService {
     if (done.length === 0) return;
     lookups.push(...this.enricher.expire());
     this.heartbeat = heartbeat;
-    try {
-      await this.write(items, letters, lookups);
-    } finally {
-      this.heartbeat = async () => undefined;
-    }
+    await this.write(items, letters, lookups);
     for (const offset of done) resolveOffset(offset);
     this.processedUpTo.set(`${topic}:${partition}`, { topic, partition, next: BigInt(done[done.length - 1]!) + 1n });
     this.metrics.consumerLag.set({ topic, partition }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(done[done.length - 1]!) - 1n)));
