@@ -18,6 +18,8 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.int.test.ts"],
           globalSetup: ["test/setup/services.ts"],
+          // Fails a running test at once, naming the server, when one of the run's servers dies.
+          setupFiles: ["test/setup/watch.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // The servers are shared; suites run one file at a time so they do not starve 2 cores.

@@ -80,6 +80,8 @@ logger.kafka.name = kafka
 logger.kafka.level = WARN
 logger.apache.name = org.apache.kafka
 logger.apache.level = WARN
+logger.stateChange.name = state.change.logger
+logger.stateChange.level = WARN
 logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 `;
