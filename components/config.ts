@@ -134,8 +134,40 @@ const enrichment = z
     replicas: z.number().int().min(1).max(20).default(1),
     /** Default "helk-enrichment". */
     consumerGroup: z.string().min(1).default("helk-enrichment"),
-    /** ATT&CK bundle path or URL inside the container; default: the enrichment's own default. */
-    attackBundle: z.string().optional(),
+    /**
+     * MITRE ATT&CK bundle (STIX JSON, plain or gzipped) the service and the ATT&CK load job read, as a file on the
+     * Docker host: bind-mounted read-only into those containers (docker target only; it must be readable by uid
+     * 1000). Set at most one of attackBundleFile and attackBundle.
+     */
+    attackBundleFile: z
+      .string()
+      .superRefine((path, ctx) => {
+        if (!path.startsWith("/") || path.endsWith("/"))
+          ctx.addIssue({
+            code: "custom",
+            message: `must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got ${JSON.stringify(path)}`,
+          });
+      })
+      .optional(),
+    /**
+     * The same bundle as a path inside the enrichment image (one that carries it, as e2e's does), or an http(s)
+     * URL each container downloads and verifies against attackSha256.
+     */
+    attackBundle: z
+      .string()
+      .superRefine((source, ctx) => {
+        if (!source.startsWith("/") && !/^https?:\/\/[^/]+/.test(source))
+          ctx.addIssue({
+            code: "custom",
+            message: `must be an absolute path inside the enrichment image or an http(s) URL, got ${JSON.stringify(source)}`,
+          });
+      })
+      .optional(),
+    /** sha256 (hex) of the file at an http(s) attackBundle, as served; required with such a URL. */
+    attackSha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits (the sha256 of the bundle at helk:enrichment.attackBundle)")
+      .optional(),
     resources: resources(0.5, "512Mi"),
     /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
     port: port.nullable().default(8080),
@@ -292,6 +324,7 @@ function crossFieldProblems(config: Parsed): string[] {
         "is required on target kubernetes when helk:credentials.generate is false",
       );
   }
+  problems.push(...attackSourceProblems(config));
   if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
     problem(
       ["engine", "nodes"],
@@ -300,6 +333,49 @@ function crossFieldProblems(config: Parsed): string[] {
   if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
     problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
   return problems;
+}
+
+/** The ATT&CK bundle keys fit together: one source, a checksum exactly for a download, host files on docker only. */
+function attackSourceProblems(config: Parsed): string[] {
+  const { attackBundleFile, attackBundle, attackSha256 } = config.enrichment;
+  const key = (name: string) => keyPath(["enrichment", name]);
+  const problems: string[] = [];
+  const download = attackBundle !== undefined && /^https?:/.test(attackBundle);
+  if (attackBundleFile !== undefined && attackBundle !== undefined)
+    problems.push(`${key("attackBundleFile")} and ${key("attackBundle")} are both set; give one ATT&CK bundle source`);
+  if (attackBundleFile !== undefined && config.target !== "docker")
+    problems.push(
+      `${key("attackBundleFile")} is a file on the Docker host and only works with target docker; on ${config.target} ` +
+        `give ${key("attackBundle")} (an https URL, with ${key("attackSha256")}, or a path inside your enrichment image)`,
+    );
+  if (download && attackSha256 === undefined)
+    problems.push(`${key("attackSha256")} is required when ${key("attackBundle")} is an http(s) URL (nothing is downloaded unverified), got none`);
+  if (!download && attackSha256 !== undefined)
+    problems.push(`${key("attackSha256")} is only used with an http(s) ${key("attackBundle")}; remove it or set that URL`);
+  return problems;
+}
+
+/**
+ * Why deploying this config cannot load ATT&CK, or undefined when it can: the ATT&CK load job
+ * (`helk:setup.attackLoad`) needs a bundle source, as the official download has no checksum pin yet
+ * (`attack/source.ts`). Checked by the Pulumi program before any resource is declared, not by the schema, so that
+ * synth and small configs stay valid.
+ */
+export function missingAttackSource(config: HelkConfig): string | undefined {
+  const { attackBundleFile, attackBundle } = config.enrichment;
+  if (!config.setup.attackLoad || attackBundleFile !== undefined || attackBundle !== undefined) return undefined;
+  const remedy =
+    config.target === "docker"
+      ? "download enterprise-attack-18.1.json from MITRE's attack-stix-data repository to the Docker host and run " +
+        "`pulumi config set --path helk:enrichment.attackBundleFile /absolute/path/enterprise-attack-18.1.json`, " +
+        "or set helk:enrichment.attackBundle to its https URL with helk:enrichment.attackSha256"
+      : "set helk:enrichment.attackBundle to the https URL of enterprise-attack-18.1.json (MITRE's attack-stix-data " +
+        "repository) with helk:enrichment.attackSha256, the checksum you verified, or to a path inside your enrichment image";
+  return (
+    `${keyPath(["enrichment", "attackBundleFile"])} or ${keyPath(["enrichment", "attackBundle"])} is required while ` +
+    `${keyPath(["setup", "attackLoad"])} is true (the ATT&CK load job and the enrichment service read that bundle; ` +
+    `the official download has no checksum pin): ${remedy}; or set ${keyPath(["setup", "attackLoad"])} to false`
+  );
 }
 
 /** Host name clients on the Docker host use for published ports: the advertised host, else the bind address. */

@@ -54,7 +54,7 @@ export class DockerDeployment extends pulumi.ComponentResource {
       return image;
     };
     for (const workload of startOrder(args.model)) {
-      const dependsOn = [...workload.uses, ...workload.after].flatMap((dep) => this.workloads[dep]?.containers ?? []);
+      const dependsOn = [...workload.uses, ...workload.after].flatMap((dep) => this.workloads[dep]?.ready ?? []);
       this.workloads[workload.name] = new DockerWorkload(
         `${prefix}-${workload.name}`,
         {
@@ -105,11 +105,23 @@ export interface DockerWorkloadArgs {
 /** The containers (one per instance) and named volumes of one workload; a job is one run-to-completion container. */
 export class DockerWorkload extends pulumi.ComponentResource {
   readonly containers: docker.Container[] = [];
+  /**
+   * What dependents wait for: the service containers (created only once healthy), or the job's container once
+   * it exited 0. A job that exited otherwise fails the deployment ({@link succeededJob}), so nothing that waits
+   * for it starts.
+   */
+  readonly ready: pulumi.Input<pulumi.Resource>[];
 
   constructor(name: string, args: DockerWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super(`helk:docker:${args.workload.title}`, name, {}, opts);
     const { workload, prefix } = args;
     const instances = workload.kind === "service" ? workload.replicas : 1;
+    const hostFileMounts = (workload.hostFiles ?? []).map((file) => ({
+      type: "bind",
+      source: file.hostPath,
+      target: file.mountPath,
+      readOnly: true,
+    }));
     for (let ordinal = 0; ordinal < instances; ordinal++) {
       const containerName = workload.kind === "service" ? `${prefix}-${workload.name}-${ordinal}` : `${prefix}-${workload.name}`;
       const common: docker.ContainerArgs = {
@@ -123,6 +135,7 @@ export class DockerWorkload extends pulumi.ComponentResource {
         memorySwap: 2 * quantityToMiB(workload.resources.memory),
         cpus: dockerCpus(workload.resources.cpu),
         networksAdvanced: [{ name: args.network, aliases: [`${prefix}-${workload.name}`] }],
+        ...(hostFileMounts.length > 0 ? { mounts: hostFileMounts } : {}),
         labels: [
           { label: "helk.component", value: workload.name },
           { label: "helk.deployment", value: prefix },
@@ -130,28 +143,54 @@ export class DockerWorkload extends pulumi.ComponentResource {
       };
       const container =
         workload.kind === "service"
-          ? new docker.Container(containerName, { ...common, ...serviceArgs(workload, ordinal, containerName, args, this) }, { parent: this })
+          ? new docker.Container(
+              containerName,
+              {
+                ...common,
+                ...serviceArgs(workload, ordinal, args),
+                mounts: [...hostFileMounts, ...volumeMounts(workload, containerName, this)],
+              },
+              { parent: this },
+            )
           : // A job runs once: attach waits for it to exit, mustRun=false accepts that it then stays stopped.
             new docker.Container(containerName, { ...common, restart: "no", attach: true, logs: true, mustRun: false }, { parent: this });
       this.containers.push(container);
     }
-    this.registerOutputs({ containers: this.containers.map((c) => c.name) });
+    if (workload.kind === "job") {
+      const succeeded = succeededJob(`${prefix}-${workload.name}`, this.containers[0]!);
+      this.ready = [succeeded];
+      this.registerOutputs({ containers: this.containers.map((c) => c.name), exitCode: succeeded.apply(() => 0) });
+    } else {
+      this.ready = this.containers;
+      this.registerOutputs({ containers: this.containers.map((c) => c.name) });
+    }
   }
 }
 
-function serviceArgs(
-  service: ServiceSpec,
-  ordinal: number,
-  containerName: string,
-  args: DockerWorkloadArgs,
-  parent: pulumi.Resource,
-): Partial<docker.ContainerArgs> {
+/** Log lines of a failed job quoted in the error. */
+const FAILED_JOB_LOG_LINES = 20;
+
+/**
+ * The job's container once it exited 0. The docker provider reports an attached container as created whatever
+ * its exit code, so a non-zero one is turned into a RunError here: it names the job, the exit code and the end
+ * of its log (the provider keeps the log with `logs: true`). Unknown during a preview of a new job.
+ */
+export function succeededJob(name: string, container: docker.Container): pulumi.Output<docker.Container> {
+  return pulumi.all([container.exitCode, container.containerLogs, container.urn]).apply(([exitCode, logs, urn]) => {
+    if (exitCode === 0) return container;
+    const tail = (logs ?? "").trimEnd().split("\n").filter(Boolean).slice(-FAILED_JOB_LOG_LINES);
+    throw new pulumi.RunError(
+      [
+        `setup job ${name} failed: its container exited with code ${exitCode ?? "(none reported)"}.`,
+        tail.length > 0 ? `Last ${tail.length} log line(s) of ${name}:\n${tail.map((line) => `  | ${line}`).join("\n")}` : `${name} logged nothing.`,
+        `Fix the cause and run pulumi up again: the job runs again when its config changes, or force it with: pulumi up --replace '${urn}'`,
+      ].join("\n"),
+    );
+  });
+}
+
+function serviceArgs(service: ServiceSpec, ordinal: number, args: DockerWorkloadArgs): Partial<docker.ContainerArgs> {
   const health = service.health;
-  const mounts = service.volumes.map((volume) => ({
-    type: "volume",
-    target: volume.mountPath,
-    source: new docker.Volume(`${containerName}-${volume.name}`, { name: `${containerName}-${volume.name}` }, { parent }).name,
-  }));
   return {
     restart: "unless-stopped",
     healthcheck: {
@@ -164,11 +203,19 @@ function serviceArgs(
     // Created only when healthy, so dependents start after it.
     wait: true,
     waitTimeout: health.startPeriodSeconds + health.intervalSeconds * health.retries,
-    mounts,
     ports: service.ports.flatMap((port) =>
       port.publish === undefined ? [] : [{ internal: port.port, external: port.publish + ordinal, ip: args.bindAddress }],
     ),
   };
+}
+
+/** One named volume per volume of the service instance, `<container>-<volume>`. */
+function volumeMounts(service: ServiceSpec, containerName: string, parent: pulumi.Resource): docker.types.input.ContainerMount[] {
+  return service.volumes.map((volume) => ({
+    type: "volume",
+    target: volume.mountPath,
+    source: new docker.Volume(`${containerName}-${volume.name}`, { name: `${containerName}-${volume.name}` }, { parent }).name,
+  }));
 }
 
 /** `NAME=value` lines; credential values stay Pulumi secrets. */

@@ -1,7 +1,8 @@
+import { posix } from "node:path";
 import type { HelkConfig } from "./config.ts";
 import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
 import type { KafkaEndpoint } from "./kafka.ts";
-import type { ServiceSpec, Topology } from "./model.ts";
+import type { HostFileMount, ServiceSpec, Topology } from "./model.ts";
 
 /** Arguments of the enrichment component. */
 export interface EnrichmentArgs {
@@ -34,6 +35,7 @@ export const ENRICHMENT_DOCKERFILE = "enrichment/Dockerfile";
 export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; endpoint: EnrichmentEndpoint } {
   const { settings, kafka, engine, topology } = args;
   const name = "enrichment";
+  const attack = attackSource(settings);
   const spec: ServiceSpec = {
     kind: "service",
     name,
@@ -45,7 +47,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
       HELK_DEAD_LETTER_TOPIC: kafka.deadLetterTopic,
       HELK_CONSUMER_GROUP: settings.consumerGroup,
       ...engineClientEnv(engine),
-      ...(settings.attackBundle ? { HELK_ATTACK_BUNDLE: settings.attackBundle } : {}),
+      ...attack.env,
       HELK_HTTP_HOST: "0.0.0.0",
       HELK_HTTP_PORT: String(ENRICHMENT_PORT),
     },
@@ -71,8 +73,28 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
     uses: ["kafka", "engine"],
     after: args.after,
     runAsUser: 1000, // user `node` of the node base images
+    hostFiles: attack.hostFiles,
   };
   return { spec, endpoint: { url: `http://${topology.serviceHost(name)}:${ENRICHMENT_PORT}` } };
+}
+
+/** Where `helk:enrichment.attackBundleFile` appears inside the containers (its file name is kept). */
+export const ATTACK_MOUNT_DIR = "/mnt/helk/attack";
+
+/**
+ * The ATT&CK bundle of the service and of the ATT&CK load job (both read `HELK_ATTACK_BUNDLE`): the host file
+ * mounted read-only, or the configured in-image path or URL with its `HELK_ATTACK_SHA256` pin; nothing when
+ * none is configured.
+ */
+export function attackSource(settings: HelkConfig["enrichment"]): { env: Record<string, string>; hostFiles: HostFileMount[] } {
+  if (settings.attackBundleFile !== undefined) {
+    const mountPath = `${ATTACK_MOUNT_DIR}/${posix.basename(settings.attackBundleFile)}`;
+    return { env: { HELK_ATTACK_BUNDLE: mountPath }, hostFiles: [{ hostPath: settings.attackBundleFile, mountPath }] };
+  }
+  const env: Record<string, string> = {};
+  if (settings.attackBundle !== undefined) env.HELK_ATTACK_BUNDLE = settings.attackBundle;
+  if (settings.attackSha256 !== undefined) env.HELK_ATTACK_SHA256 = settings.attackSha256.toLowerCase();
+  return { env, hostFiles: [] };
 }
 
 /** The enrichment image: built from enrichment/Dockerfile with BASE_IMAGE on docker, pulled on kubernetes. */

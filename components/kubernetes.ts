@@ -149,6 +149,8 @@ class ChartRenderer {
   }
 
   private container(spec: Workload): kplus.ContainerProps {
+    // Config rejects host files on kubernetes (helk:enrichment.attackBundleFile): a pod has no Docker host.
+    if (spec.hostFiles?.length) throw new Error(`${spec.name}: files of the Docker host cannot be mounted on kubernetes`);
     const { env, command } = this.containerEnv(spec);
     const cpu = kplus.Cpu.millis(Math.round(spec.resources.cpu * 1000));
     const memory = Size.mebibytes(quantityToMiB(spec.resources.memory));

@@ -73,6 +73,15 @@ interface WorkloadBase {
   after: string[];
   /** Non-root user the image runs as (security contexts); undefined: the image needs root to start. */
   runAsUser?: number;
+  /** Files of the Docker host mounted read-only (docker target only; config rejects them elsewhere). */
+  hostFiles?: HostFileMount[];
+}
+
+export interface HostFileMount {
+  /** Absolute path on the Docker host. */
+  hostPath: string;
+  /** Where the container sees it. */
+  mountPath: string;
 }
 
 export interface ServiceSpec extends WorkloadBase {

@@ -1,9 +1,9 @@
 import type { HelkConfig } from "./config.ts";
 import type { DashboardsEndpoint } from "./dashboards.ts";
 import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
-import { enrichmentImage } from "./enrichment.ts";
+import { attackSource, enrichmentImage } from "./enrichment.ts";
 import type { KafkaEndpoint } from "./kafka.ts";
-import type { EnvValue, JobSpec } from "./model.ts";
+import type { EnvValue, HostFileMount, JobSpec } from "./model.ts";
 
 /** Arguments of the setup jobs component. */
 export interface SetupArgs {
@@ -37,7 +37,8 @@ export function helkCommand(...args: string[]): string[] {
  * - engine security: `helk setup engine-security` sets the `kibana_system` password (HELK_KIBANA_SYSTEM_PASSWORD)
  *   with the superuser, Elasticsearch with security and Kibana only;
  * - index templates: `helk setup index-templates` (the enrichment's templates, before anything writes);
- * - ATT&CK load: `helk attack load` (HELK_ATTACK_BUNDLE when configured);
+ * - ATT&CK load: `helk attack load` (HELK_ATTACK_BUNDLE, HELK_ATTACK_SHA256 and the bundle file mount as the
+ *   enrichment service gets them, {@link attackSource});
  * - dashboards import: `helk dashboards import` (HELK_DASHBOARDS_KIND, HELK_DASHBOARDS_URL, and the engine
  *   superuser as HELK_DASHBOARDS_USERNAME/PASSWORD when security is on; waits up to 10 minutes for the UI).
  * Every job also gets the engine client env (HELK_ENGINE_KIND/URL/USERNAME/PASSWORD).
@@ -46,7 +47,16 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
   const { settings, kafka, engine, dashboards } = args;
   const image = enrichmentImage(args.enrichment);
   const engineEnv = engineClientEnv(engine);
-  const job = (name: string, title: string, command: string[], env: Record<string, EnvValue>, uses: string[], after: string[] = []): JobSpec => ({
+  const attack = attackSource(args.enrichment);
+  const job = (
+    name: string,
+    title: string,
+    command: string[],
+    env: Record<string, EnvValue>,
+    uses: string[],
+    after: string[] = [],
+    hostFiles: HostFileMount[] = [],
+  ): JobSpec => ({
     kind: "job",
     name,
     title,
@@ -57,6 +67,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
     uses,
     after,
     runAsUser: 1000,
+    hostFiles,
   });
   const jobs: JobSpec[] = [];
   if (settings.kafkaTopics)
@@ -95,9 +106,10 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.attackLoad,
         "AttackLoadJob",
         helkCommand("attack", "load"),
-        { ...engineEnv, ...(args.enrichment.attackBundle ? { HELK_ATTACK_BUNDLE: args.enrichment.attackBundle } : {}) },
+        { ...engineEnv, ...attack.env },
         ["engine"],
         settings.indexTemplates ? [SETUP_JOBS.indexTemplates] : [],
+        attack.hostFiles,
       ),
     );
   if (settings.dashboardsImport && dashboards)

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HelkConfigError, helkSettings, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
+import { HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { DockerDeployment, dockerTopology } from "./docker.ts";
@@ -22,12 +22,16 @@ export interface StackEndpoints {
 }
 
 /**
- * Reads every `helk:` key of the running stack's config and validates it (before any resource exists). An
- * invalid config ends the run with its message alone (RunError: no stack trace, the message says it all).
+ * Reads every `helk:` key of the running stack's config and validates it (before any resource exists), including
+ * that a deployment that loads ATT&CK names a bundle. An invalid config ends the run with its message alone
+ * (RunError: no stack trace, the message says it all).
  */
 export function readStackConfig(): HelkConfig {
   try {
-    return parseHelkConfig(helkSettings(pulumi.runtime.allConfig()));
+    const config = parseHelkConfig(helkSettings(pulumi.runtime.allConfig()));
+    const missing = missingAttackSource(config);
+    if (missing) throw new HelkConfigError([missing]);
+    return config;
   } catch (error) {
     if (error instanceof HelkConfigError) throw new pulumi.RunError(error.message);
     throw error;

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { projectRoot } from "../lib/data.ts";
-import type { HelkConfig } from "./config.ts";
+import { missingAttackSource, type HelkConfig } from "./config.ts";
 import { describeKubernetesDeployment, synthesizeManifests } from "./kubernetes.ts";
 import { neededCredentials } from "./model.ts";
 import { transportTlsSecretName } from "./deployment.ts";
@@ -76,6 +76,10 @@ function secretsReadme(config: HelkConfig, stack: string): string {
     "`enrichment/Dockerfile` (context: the project root) and push it where the cluster pulls from.",
     "",
   );
+  // The Pulumi program refuses such a stack; written manifests can only say so.
+  const missingAttack = missingAttackSource(config);
+  if (missingAttack)
+    lines.push("## ATT&CK bundle missing", "", `The ATT&CK load Job will fail as synthesized: ${missingAttack}.`, "");
   return lines.join("\n");
 }
 

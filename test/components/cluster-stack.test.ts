@@ -14,8 +14,14 @@ const object = (kind: string, name: string) => {
 const podSpec = (o: any) => o.spec.template.spec;
 const envOf = (o: any) => Object.fromEntries(podSpec(o).containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
+/** What a cluster deployment sets: the bundle's https URL and the checksum the user verified. */
+const DOWNLOADED_ATTACK = {
+  attackBundle: "https://example.org/attack/enterprise-attack-18.1.json",
+  attackSha256: "0123456789abcdef".repeat(4),
+};
+
 beforeAll(async () => {
-  run = await runProgram("cluster");
+  run = await runProgram("cluster", { settings: { "helk:enrichment": DOWNLOADED_ATTACK } });
   const group = run.declared.filter((d) => d.type === "kubernetes:yaml/v2:ConfigGroup");
   expect(group).toHaveLength(1);
   objects = group[0]!.inputs.objs;
@@ -88,5 +94,13 @@ describe("cluster stack resource graph", () => {
     expect(run.generatedSecrets).toHaveLength(3);
     for (const value of run.generatedSecrets) expect(manifests).not.toContain(value);
     expect(run.endpointsSecret).toBe(true);
+  });
+
+  it("hands the ATT&CK download and its checksum to the service and the ATT&CK load job", () => {
+    for (const reader of [object("Deployment", "helk-enrichment"), object("Job", "helk-setup-attack-load")]) {
+      expect(envOf(reader).HELK_ATTACK_BUNDLE, reader.metadata.name).toBe(DOWNLOADED_ATTACK.attackBundle);
+      expect(envOf(reader).HELK_ATTACK_SHA256, reader.metadata.name).toBe(DOWNLOADED_ATTACK.attackSha256);
+    }
+    expect(envOf(object("Job", "helk-setup-index-templates")).HELK_ATTACK_BUNDLE).toBeUndefined();
   });
 });

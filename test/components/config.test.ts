@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HelkConfigError, helkSettings, parseHelkConfig } from "../../components/config.ts";
+import { HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig } from "../../components/config.ts";
 import { loadStackConfig } from "../../components/stack-file.ts";
 
 /** The config error of `raw`, or a failure if it validates. */
@@ -110,6 +110,46 @@ describe("invalid configs fail with one message naming each key", () => {
       { target: "docker", engine: { nodes: 3 } },
       ["helk:engine.nodes must be 1 on target docker while Elasticsearch security is on"],
     ],
+    [
+      "relative ATT&CK bundle file",
+      { target: "docker", enrichment: { attackBundleFile: "attack/enterprise-attack-18.1.json" } },
+      ['helk:enrichment.attackBundleFile must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got "attack/enterprise-attack-18.1.json"'],
+    ],
+    [
+      "ATT&CK bundle file naming a folder",
+      { target: "docker", enrichment: { attackBundleFile: "/srv/attack/" } },
+      ['helk:enrichment.attackBundleFile must be the absolute path of a file on the Docker host'],
+    ],
+    [
+      "ATT&CK bundle file on kubernetes",
+      { target: "kubernetes", enrichment: { attackBundleFile: "/srv/attack/enterprise-attack-18.1.json" } },
+      ["helk:enrichment.attackBundleFile is a file on the Docker host and only works with target docker; on kubernetes give helk:enrichment.attackBundle"],
+    ],
+    [
+      "two ATT&CK bundle sources",
+      { target: "docker", enrichment: { attackBundleFile: "/srv/a.json", attackBundle: "/opt/helk/attack/a.json" } },
+      ["helk:enrichment.attackBundleFile and helk:enrichment.attackBundle are both set"],
+    ],
+    [
+      "ATT&CK download without a checksum",
+      { target: "kubernetes", enrichment: { attackBundle: "https://example.org/enterprise-attack-18.1.json" } },
+      ["helk:enrichment.attackSha256 is required when helk:enrichment.attackBundle is an http(s) URL"],
+    ],
+    [
+      "ATT&CK checksum that is not one",
+      { target: "kubernetes", enrichment: { attackBundle: "https://example.org/a.json", attackSha256: "abc123" } },
+      ['helk:enrichment.attackSha256 must be 64 hex digits (the sha256 of the bundle at helk:enrichment.attackBundle), got "abc123"'],
+    ],
+    [
+      "ATT&CK checksum without a download",
+      { target: "docker", enrichment: { attackBundleFile: "/srv/a.json", attackSha256: "a".repeat(64) } },
+      ["helk:enrichment.attackSha256 is only used with an http(s) helk:enrichment.attackBundle"],
+    ],
+    [
+      "ATT&CK bundle neither a path nor a URL",
+      { target: "docker", enrichment: { attackBundle: "enterprise-attack.json" } },
+      ['helk:enrichment.attackBundle must be an absolute path inside the enrichment image or an http(s) URL, got "enterprise-attack.json"'],
+    ],
   ];
 
   it.each(cases)("%s", (_, raw, expected) => {
@@ -133,5 +173,30 @@ describe("invalid configs fail with one message naming each key", () => {
       '  - helk:engine.image must be pinned to a version, not "latest" (got "x:latest")',
       "  - helk:jupyter.port must be >= 1, got 0",
     ]);
+  });
+});
+
+describe("ATT&CK bundle source of a deployment", () => {
+  it("is required to deploy while the ATT&CK load job is on, naming the keys and what to do", () => {
+    const docker = missingAttackSource(parseHelkConfig({ target: "docker" }));
+    expect(docker).toContain("helk:enrichment.attackBundleFile or helk:enrichment.attackBundle is required while helk:setup.attackLoad is true");
+    expect(docker).toContain("pulumi config set --path helk:enrichment.attackBundleFile /absolute/path/enterprise-attack-18.1.json");
+    const kubernetes = missingAttackSource(parseHelkConfig({ target: "kubernetes" }));
+    expect(kubernetes).toContain("helk:enrichment.attackBundle to the https URL of enterprise-attack-18.1.json");
+    expect(kubernetes).not.toContain("attackBundleFile /absolute");
+  });
+
+  it("is satisfied by any one source, or by turning the job off", () => {
+    expect(missingAttackSource(parseHelkConfig({ target: "docker", enrichment: { attackBundleFile: "/srv/a.json" } }))).toBeUndefined();
+    expect(missingAttackSource(parseHelkConfig({ target: "docker", enrichment: { attackBundle: "/opt/helk/attack/a.json.gz" } }))).toBeUndefined();
+    const download = { attackBundle: "https://example.org/enterprise-attack-18.1.json", attackSha256: "A".repeat(64) };
+    expect(missingAttackSource(parseHelkConfig({ target: "kubernetes", enrichment: download }))).toBeUndefined();
+    expect(missingAttackSource(parseHelkConfig({ target: "docker", setup: { attackLoad: false } }))).toBeUndefined();
+  });
+
+  it("is read by the lab stack from the key the quick start sets", () => {
+    // The lab file itself names no bundle (it is a file of the user's machine); the quick start sets it.
+    expect(missingAttackSource(loadStackConfig("lab"))).toContain("helk:enrichment.attackBundleFile");
+    expect(missingAttackSource(loadStackConfig("e2e"))).toBeUndefined();
   });
 });

@@ -137,6 +137,15 @@ describe("npm run synth", () => {
     }
   });
 
+  it("says in its README when the ATT&CK load Job has no bundle, and not when it has one", () => {
+    const readmeOf = (raw: unknown) => gitOpsFiles(parseHelkConfig(raw), "test").find((f) => f.name === "README.md")!.text;
+    expect(readmeOf({ target: "kubernetes" })).toContain(
+      "The ATT&CK load Job will fail as synthesized: helk:enrichment.attackBundleFile or helk:enrichment.attackBundle is required",
+    );
+    const download = { attackBundle: "https://example.org/enterprise-attack-18.1.json", attackSha256: "f".repeat(64) };
+    expect(readmeOf({ target: "kubernetes", enrichment: download })).not.toContain("ATT&CK bundle missing");
+  });
+
   it("refuses a docker-target stack", () => {
     expect(() => gitOpsFiles(loadStackConfig("lab"), "lab")).toThrow('stack "lab" has helk:target "docker"');
   });

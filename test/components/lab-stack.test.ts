@@ -13,8 +13,11 @@ const byName = (name: string) => {
 };
 const env = (container: Declared) => envMap(reveal(container.inputs.envs) as string[]);
 
+/** What the quick start sets: the ATT&CK bundle file on the Docker host. */
+const ATTACK_FILE = "/srv/helk/enterprise-attack-18.1.json";
+
 beforeAll(async () => {
-  run = await runProgram("lab");
+  run = await runProgram("lab", { settings: { "helk:enrichment": { attackBundleFile: ATTACK_FILE } } });
   containers = run.declared.filter((d) => d.type === "docker:index/container:Container");
 });
 
@@ -121,5 +124,29 @@ describe("lab stack resource graph", () => {
       jupyter: { url: "http://127.0.0.1:8888", token: expect.stringMatching(/^generated-/) },
     });
     expect(run.endpoints.engine.password).toBe(env(byName("helk-engine-0")).ELASTIC_PASSWORD);
+  });
+
+  it("mounts the ATT&CK bundle file read-only into the service and the ATT&CK load job, and points them at it", () => {
+    const readers = ["helk-enrichment-0", "helk-setup-attack-load"];
+    for (const name of readers) {
+      const container = byName(name);
+      const bind = (container.inputs.mounts as { type: string }[]).filter((m) => m.type === "bind");
+      expect(bind, name).toEqual([{ type: "bind", source: ATTACK_FILE, target: "/mnt/helk/attack/enterprise-attack-18.1.json", readOnly: true }]);
+      expect(env(container).HELK_ATTACK_BUNDLE, name).toBe("/mnt/helk/attack/enterprise-attack-18.1.json");
+      expect(env(container).HELK_ATTACK_SHA256, name).toBeUndefined();
+    }
+    const others = containers.filter((c) => !readers.includes(c.name));
+    for (const container of others) {
+      expect((container.inputs.mounts ?? []).filter((m: { type: string }) => m.type === "bind"), container.name).toEqual([]);
+      expect(env(container).HELK_ATTACK_BUNDLE, container.name).toBeUndefined();
+    }
+  });
+
+  it("runs every setup job attached with its log kept, so a failed job's exit code and log tail can be reported", () => {
+    const jobs = containers.filter((c) => c.inputs.restart === "no");
+    expect(jobs.map((j) => j.name).sort()).toEqual(
+      ["helk-setup-attack-load", "helk-setup-dashboards-import", "helk-setup-engine-security", "helk-setup-index-templates", "helk-setup-kafka-topics"],
+    );
+    for (const job of jobs) expect(job.inputs, job.name).toMatchObject({ attach: true, logs: true, mustRun: false });
   });
 });
