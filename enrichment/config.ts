@@ -48,7 +48,7 @@ const schema = z.object({
  * V8 flags the service runs with (the Dockerfile's CMD repeats them; keep both in step): a bounded heap keeps
  * the resident size under the 256 MiB target with the join cache full (see bench/enrichment.bench.ts).
  */
-export const SERVICE_NODE_FLAGS = ["--max-old-space-size=192", "--max-semi-space-size=8"];
+export const SERVICE_NODE_FLAGS = ["--max-old-space-size=144", "--max-semi-space-size=8"];
 
 export type EnrichmentConfig = z.output<typeof schema>;
 

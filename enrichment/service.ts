@@ -61,7 +61,7 @@ export class EnrichmentService {
       },
       retry: { retries: 10, maxRetryTime: 30_000 },
     });
-    this.consumer = this.kafka.consumer({ groupId: config.HELK_CONSUMER_GROUP, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.consumer = this.kafka.consumer({ groupId: config.HELK_CONSUMER_GROUP, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
     const retry = {

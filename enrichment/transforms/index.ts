@@ -52,7 +52,7 @@ export interface EnricherOptions {
   join?: Partial<JoinOptions>;
 }
 
-export const DEFAULT_JOIN_OPTIONS: JoinOptions = { maxEntries: 50_000, maxAgeMs: 24 * 3600_000, waitMs: 5_000, maxWaiting: 10_000 };
+export const DEFAULT_JOIN_OPTIONS: JoinOptions = { maxEntries: 30_000, maxAgeMs: 24 * 3600_000, waitMs: 5_000, maxWaiting: 10_000 };
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 export interface EnrichContext<T> {
