@@ -39,9 +39,10 @@ interface Serialized<S> {
 const retryableStatus = (status: number) => status === 429 || status >= 500;
 
 /**
- * Bulk indexer: sends documents in requests of at most `maxDocs`, retries whole requests that got no answer
- * (or 429/5xx) and single items the engine answered 429/5xx for, and returns the items the engine rejected
- * for good (mapping conflicts, bad values), each with the engine's reason. Never drops a document.
+ * Bulk indexer: sends documents in requests of at most `maxDocs` (and 16 M characters), retries whole requests
+ * that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a write is
+ * never dropped) and single items the engine answered 429/5xx for, and returns the items the engine rejected
+ * for good (mapping conflicts, bad values), each with the engine's reason.
  */
 export class BulkSink {
   constructor(
