@@ -103,6 +103,17 @@ describe("replaying Security-Datasets recordings through the enrichment service"
       expect(j.dst_ip).toBe(want!.dstIp);
     }
     expect(await service.metric("helk_enrichment_joined_total")).toBeGreaterThanOrEqual(expected.joins.size);
+
+    // Operations endpoints: alive, ready, and the metrics the issue names.
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ ready: true, kafka: "ok", engine: "ok" });
+    expect(await service.metric("helk_enrichment_bulk_seconds_count")).toBeGreaterThan(0);
+    expect(await service.metric("helk_enrichment_consumer_lag")).toBe(0);
+    expect(await service.metric("helk_enrichment_unjoined_total")).toBeGreaterThan(0); // most connections have no process create
+    const metricsText = await (await fetch(`${service.url}/metrics`)).text();
+    for (const name of ["helk_enrichment_dead_lettered_total", "helk_enrichment_join_cache_entries", "helk_enrichment_consumer_lag{"]) {
+      expect(metricsText).toContain(name);
+    }
   });
 
   it("replaying a recording again as winlogbeat 7 and 6 (helk replay) overwrites the same documents, never duplicates", async () => {
