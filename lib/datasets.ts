@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import StreamZip from "node-stream-zip";
 import { securityDatasetsDir } from "./data.ts";
 
@@ -47,8 +48,15 @@ export async function* recordingLines(path: string): AsyncGenerator<string> {
       (e) => e.isFile && e.name.endsWith(".json") && !e.name.startsWith("__MACOSX/"),
     );
     for (const entry of entries) {
-      const lines = createInterface({ input: await zip.stream(entry), crlfDelay: Infinity });
-      for await (const line of lines) if (line.trim() !== "") yield line;
+      // node-stream-zip types its entry stream as NodeJS.ReadableStream; it is a stream.Readable.
+      const input = (await zip.stream(entry)) as Readable;
+      try {
+        const lines = createInterface({ input, crlfDelay: Infinity });
+        for await (const line of lines) if (line.trim() !== "") yield line;
+      } finally {
+        // A caller that stops early leaves the entry stream reading; end it before the file is closed under it.
+        await new Promise<void>((ok) => (input.destroyed ? ok() : input.once("close", () => ok()).destroy()));
+      }
     }
   } finally {
     await zip.close();
