@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServices, stopServices } from "../harness/services.ts";
 import type { SmokeReport } from "../smoke/runner.ts";
-import { helkSmoke } from "../test/smoke/helk-cli.ts";
+import { helkSmoke } from "../test/support/helk-cli.ts";
 import { deployTestStack, writeEndpoints } from "../test/smoke/stack.ts";
 import type { BenchResult } from "./run.ts";
 

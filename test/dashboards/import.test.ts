@@ -1,33 +1,30 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { savedObjects } from "../../dashboards/generate.ts";
 import { DashboardsImportError, importSavedObjects, importWhenReady } from "../../dashboards/import.ts";
 import type { DashboardsProduct } from "../../dashboards/model.ts";
 import { toNdjson } from "../../dashboards/saved-objects.ts";
-import { startFakeSavedObjectsApi, type FakeApi } from "./fake-saved-objects-api.ts";
+import { startDashboardsApi, type DashboardsApi } from "../support/dashboards-api.ts";
+import { helk } from "../support/helk-cli.ts";
 
 // No Kibana or OpenSearch Dashboards can run here: these tests import into a local server that answers as
-// the documented status and saved-objects import APIs do (see fake-saved-objects-api.ts).
+// the documented status and saved-objects import APIs do (see test/support/dashboards-api.ts).
 
-const run = promisify(execFile);
 const password = "s3cret-Pa55";
 const versions: Record<DashboardsProduct, string> = { kibana: "9.1.3", "opensearch-dashboards": "2.19.1" };
-let servers: FakeApi[] = [];
+let servers: DashboardsApi[] = [];
 afterEach(async () => {
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
 
 async function fakeApi(product: DashboardsProduct, extra: { version?: string; startingRequests?: number } = {}) {
-  const api = await startFakeSavedObjectsApi({
-    product,
+  const api = await startDashboardsApi({
+    kind: product,
     version: extra.version ?? versions[product],
-    username: "elastic",
-    password,
+    auth: { username: "elastic", password },
     readOnlyUsers: { viewer: "viewer-pw" },
     startingRequests: extra.startingRequests,
   });
@@ -35,7 +32,7 @@ async function fakeApi(product: DashboardsProduct, extra: { version?: string; st
   return api;
 }
 
-const snapshot = (api: FakeApi) => JSON.stringify([...api.store.entries()].sort(([a], [b]) => a.localeCompare(b)));
+const snapshot = (api: DashboardsApi) => JSON.stringify([...api.store.entries()].sort(([a], [b]) => a.localeCompare(b)));
 
 describe.each<DashboardsProduct>(["kibana", "opensearch-dashboards"])("import into %s", (product) => {
   const ndjson = toNdjson(savedObjects(product));
@@ -124,22 +121,20 @@ describe("helk dashboards import (CLI)", () => {
   it("takes the target from environment variables, imports, and never prints the password", async () => {
     const api = await fakeApi("kibana");
     const env = {
-      ...process.env,
       HELK_DASHBOARDS_KIND: "kibana",
       HELK_DASHBOARDS_URL: api.url,
       HELK_DASHBOARDS_USERNAME: "elastic",
       HELK_DASHBOARDS_PASSWORD: password,
     };
-    const ok = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "import"], { env });
+    const ok = await helk(["dashboards", "import"], env);
+    expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`imported ${savedObjects("kibana").length} saved objects into kibana 9.1.3`));
     expect(ok.stdout + ok.stderr).not.toContain(password);
 
-    const failed = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "import", "--password", "not-the-Pa55"], { env }).catch(
-      (e: unknown) => e as { code: number; stdout: string; stderr: string },
-    );
-    expect((failed as { code: number }).code).toBe(1);
-    expect((failed as { stderr: string }).stderr).toMatch(/helk dashboards import: Kibana at .* refused GET api\/status as user elastic \(401 Unauthorized\)/);
-    expect((failed as { stdout: string }).stdout + (failed as { stderr: string }).stderr).not.toContain("not-the-Pa55");
+    const failed = await helk(["dashboards", "import", "--password", "not-the-Pa55"], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/helk dashboards import: Kibana at .* refused GET api\/status as user elastic \(401 Unauthorized\)/);
+    expect(failed.stdout + failed.stderr).not.toContain("not-the-Pa55");
   });
 
   it("takes kind and URL from an endpoints file and the engine user as credentials", async () => {
@@ -156,18 +151,17 @@ describe("helk dashboards import (CLI)", () => {
         },
       }),
     );
-    const env = { ...process.env, HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "", HELK_DASHBOARDS_USERNAME: "", HELK_DASHBOARDS_PASSWORD: "" };
-    const ok = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "import", "--endpoints", file], { env }).finally(() =>
-      rmSync(dir, { recursive: true, force: true }),
-    );
+    const env = { HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "", HELK_DASHBOARDS_USERNAME: "", HELK_DASHBOARDS_PASSWORD: "" };
+    const ok = await helk(["dashboards", "import", "--endpoints", file], env).finally(() => rmSync(dir, { recursive: true, force: true }));
+    expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/into opensearch-dashboards 2\.19\.1/);
     expect(ok.stdout + ok.stderr).not.toContain(password);
     expect(api.store.size).toBe(savedObjects("opensearch-dashboards").length);
   });
 
   it("names the setting that is missing", async () => {
-    const env = { ...process.env, HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "" };
-    const failed = await run("npx", ["tsx", "cli/helk.ts", "dashboards", "import"], { env }).catch((e: unknown) => e as { stderr: string });
-    expect((failed as { stderr: string }).stderr).toMatch(/missing dashboards kind: set --kind or HELK_DASHBOARDS_KIND or dashboards.kind of --endpoints/);
+    const env = { HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "" };
+    const failed = await helk(["dashboards", "import"], env);
+    expect(failed.stderr).toMatch(/missing dashboards kind: set --kind or HELK_DASHBOARDS_KIND or dashboards.kind of --endpoints/);
   });
 });

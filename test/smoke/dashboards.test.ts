@@ -3,22 +3,22 @@ import { dashboards } from "../../dashboards/definitions.ts";
 import { dashboardsChecks } from "../../smoke/checks/dashboards.ts";
 import { parseEndpoints, secretsOf } from "../../smoke/endpoints.ts";
 import { runChecks, type CheckGroup } from "../../smoke/runner.ts";
-import { startFakeDashboards, type FakeDashboards, type FakeDashboardsOptions } from "./fake-dashboards.ts";
+import { startDashboardsApi, type DashboardsApi, type DashboardsApiOptions } from "../support/dashboards-api.ts";
 
 // The dashboards UI check runs against a stand-in HTTP server that answers as Kibana's and OpenSearch
 // Dashboards' documented status and saved-objects APIs do: no real server of either can run here.
 
 const helkDashboards = dashboards.map((d) => ({ id: d.id, title: d.title }));
 const password = "dash-Secret-9";
-let server: FakeDashboards | undefined;
+let server: DashboardsApi | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
 
 /** Runs the dashboards group after an engine.health that passes (the dashboards checks build on it). */
-async function run(options: Omit<FakeDashboardsOptions, "auth">, engineCreds = true) {
-  server = await startFakeDashboards({ ...options, auth: { username: "elastic", password } });
+async function run(options: Omit<DashboardsApiOptions, "auth">, engineCreds = true) {
+  server = await startDashboardsApi({ ...options, auth: { username: "elastic", password } });
   const endpoints = parseEndpoints(
     {
       kafka: { bootstrap: "127.0.0.1:9" },
@@ -43,7 +43,7 @@ describe("dashboards checks against Kibana's documented API", () => {
     expect(r["dashboards.status"]!.message).toContain("9.1.0");
     expect(r["dashboards.saved-objects"]).toMatchObject({ status: "pass", message: `${helkDashboards.length} HELK dashboard(s) present` });
     expect(server!.requests.map((q) => q.path)).toContain("/api/saved_objects/_find?type=dashboard&per_page=1000&fields=title");
-    expect(server!.requests.every((q) => q.authorization?.startsWith("Basic "))).toBe(true);
+    expect(server!.requests.every((q) => q.headers.authorization?.startsWith("Basic "))).toBe(true);
   });
 
   it("fail naming kibana when the status is unavailable (503)", async () => {
@@ -66,7 +66,7 @@ describe("dashboards checks against Kibana's documented API", () => {
   });
 
   it("fail naming kibana when the server is stopped", async () => {
-    server = await startFakeDashboards({ kind: "kibana", health: "available", dashboards: helkDashboards });
+    server = await startDashboardsApi({ kind: "kibana", health: "available", dashboards: helkDashboards });
     const endpoints = parseEndpoints(
       { kafka: { bootstrap: "x:1" }, engine: { kind: "elasticsearch", url: "http://127.0.0.1:9" }, dashboards: { kind: "kibana", url: server.url } },
       "test",
@@ -80,7 +80,7 @@ describe("dashboards checks against Kibana's documented API", () => {
   });
 
   it("keep a base path in the URL", async () => {
-    server = await startFakeDashboards({ kind: "kibana", health: "available", dashboards: helkDashboards, basePath: "/kibana" });
+    server = await startDashboardsApi({ kind: "kibana", health: "available", dashboards: helkDashboards, basePath: "/kibana" });
     const endpoints = parseEndpoints(
       { kafka: { bootstrap: "x:1" }, engine: { kind: "elasticsearch", url: "http://127.0.0.1:9" }, dashboards: { kind: "kibana", url: server.url } },
       "test",

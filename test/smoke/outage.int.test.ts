@@ -7,7 +7,7 @@ import { startKafka, type KafkaServer } from "../../harness/kafka.ts";
 import { startOpenSearch, type OpenSearchServer } from "../../harness/opensearch.ts";
 import type { SmokeReport } from "../../smoke/runner.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
-import { helkSmoke } from "./helk-cli.ts";
+import { helkSmoke } from "../support/helk-cli.ts";
 import { createTopics, deployTestStack, messageOf, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
 
 // Each service of a running stack is stopped in turn; `helk smoke` must then fail exactly that service's

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboards } from "../../dashboards/definitions.ts";
 import { createEngine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
-import { startFakeDashboards, type FakeDashboards } from "./fake-dashboards.ts";
-import { helkSmoke } from "./helk-cli.ts";
+import { startDashboardsApi, type DashboardsApi } from "../support/dashboards-api.ts";
+import { helkSmoke } from "../support/helk-cli.ts";
 import { deployTestStack, pulumiStackWith, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
 
 // `helk smoke` against the real Kafka, OpenSearch and Jupyter of the harness, with the enrichment service
@@ -93,9 +93,9 @@ describe("helk smoke against a running stack", () => {
   });
 
   it("exits 0 with every check passed when the dashboards UI answers as Kibana does", async () => {
-    let kibana: FakeDashboards | undefined;
+    let kibana: DashboardsApi | undefined;
     try {
-      kibana = await startFakeDashboards({ kind: "kibana", health: "available", dashboards: dashboards.map((d) => ({ id: d.id, title: d.title })) });
+      kibana = await startDashboardsApi({ kind: "kibana", health: "available", dashboards: dashboards.map((d) => ({ id: d.id, title: d.title })) });
       const file = writeEndpoints(join(dir, "with-kibana.json"), { ...stack, dashboards: { kind: "kibana", url: kibana.url } });
       const run = await helkSmoke(["--endpoints", file, "--timeout", "60", "--no-progress"]);
       expect(run.stdout).toContain("OK: 11 passed, 0 failed, 0 skipped");

@@ -12,17 +12,22 @@ export interface CliRun {
 }
 
 /**
- * Runs `helk smoke ARGS` as a user would, in a child process with a minimal environment (node on PATH but
- * no pulumi, no HELK_ENGINE_PASSWORD or JUPYTER_TOKEN unless given in `env`).
+ * Runs `helk ARGS` as a user would, in a child process with a minimal environment (node on PATH but
+ * no pulumi, no HELK_* settings, HELK_ENGINE_PASSWORD or JUPYTER_TOKEN unless given in `env`).
  */
-export function helkSmoke(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function helk(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", join(root, "cli/helk.ts"), "smoke", ...args],
+      ["--import", "tsx", join(root, "cli/helk.ts"), ...args],
       { cwd: root, env: { PATH: `${join(process.execPath, "..")}:/usr/bin:/bin`, HOME: process.env.HOME ?? "/tmp", ...env } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr, ms: Date.now() - started }),
     );
   });
+}
+
+/** Runs `helk smoke ARGS` (see `helk`). */
+export function helkSmoke(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return helk(["smoke", ...args], env);
 }
