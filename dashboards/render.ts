@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
@@ -46,7 +46,8 @@ export async function renderPanel(engine: Engine, panel: Panel): Promise<{ rows:
 
 /**
  * For every panel of `dashboards`: run its query against the engine and write
- * `<out>/<dashboard id>/<panel id>.svg` and `.png`, plus `<out>/index.json` listing what was drawn.
+ * `<out>/<dashboard id>/<panel id>.svg` and `.png`, plus `<out>/index.json` listing what was drawn (with paths
+ * relative to `<out>`, so the folder can be archived or moved as build output).
  */
 export async function renderDashboards(engine: Engine, out: string, dashboards: Dashboard[] = allDashboards): Promise<RenderedPanel[]> {
   const rendered: RenderedPanel[] = [];
@@ -61,6 +62,7 @@ export async function renderDashboards(engine: Engine, out: string, dashboards: 
       rendered.push({ dashboard: dashboard.id, panel: panel.id, rows: rows.length, hasData: hasData(rows), ...files });
     }
   }
-  await writeFile(join(out, "index.json"), JSON.stringify(rendered, null, 2) + "\n");
+  const index = rendered.map((r) => ({ ...r, svg: relative(out, r.svg), png: relative(out, r.png) }));
+  await writeFile(join(out, "index.json"), JSON.stringify(index, null, 2) + "\n");
   return rendered;
 }
