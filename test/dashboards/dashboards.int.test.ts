@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { BlockList, isIPv4 } from "node:net";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { indexAttackModel } from "../../attack/attack-index.ts";
@@ -234,10 +234,12 @@ describe("helk dashboards render", () => {
     const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as RenderedPanel[];
     expect(index.map((r) => r.panel).sort()).toEqual(panels.map((p) => p.id).sort());
     for (const r of index) {
-      const png = readFileSync(r.png);
+      // The index names files relative to the output folder, never a path of this machine.
+      expect([r.png, r.svg].filter(isAbsolute)).toEqual([]);
+      const png = readFileSync(join(out, r.png));
       expect(png.subarray(1, 4).toString()).toBe("PNG");
       expect(png.length).toBeGreaterThan(5000);
-      expect(readFileSync(r.svg, "utf8")).toMatch(/^<svg/);
+      expect(readFileSync(join(out, r.svg), "utf8")).toMatch(/^<svg/);
     }
   });
 });
