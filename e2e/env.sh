@@ -11,6 +11,8 @@ RANDOM_PROVIDER_VERSION="$(lock_version @pulumi/random)"
 # Everything built for Pulumi lives here; bin/ goes first on PATH.
 PULUMI_HOME_DIR="$HELK_CACHE_DIR/pulumi/$PULUMI_VERSION"
 E2E_LOG_DIR="$HELK_CACHE_DIR/e2e-logs"
+# Sources of the Pulumi plugins the Go module proxy does not serve, from the shared data every machine has.
+PULUMI_SOURCES_DIR="${HELK_DATA_DIR:-$(cd "$REPO_DIR/.." && pwd)/shared}/vendor/pulumi-sources"
 mkdir -p "$E2E_LOG_DIR"
 log() { printf '%s [e2e] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

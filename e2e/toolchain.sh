@@ -5,9 +5,9 @@
 # between runs). Prints the directory to put first on PATH.
 #
 # The CLI comes from the Go module proxy (wrapper module e2e/pulumi-build). The language host and the two
-# providers are not served by the proxy, so they build from source trees under $HELK_CACHE_DIR/src laid out by
-# e2e/pulumi-build/prepare-sources.sh from checkouts of their repositories; their Go dependencies come from the
-# proxy.
+# providers are not served by the proxy, so they build from source trees under $HELK_CACHE_DIR/src, unpacked by
+# e2e/pulumi-build/prepare-sources.sh from the archives of the shared data (vendor/pulumi-sources/) whenever a
+# tree is missing; their Go dependencies come from the proxy.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 BIN="$PULUMI_HOME_DIR/bin"
@@ -24,7 +24,7 @@ have_version() { # binary expected-version: true when the binary runs and report
 build() { # out-dir name dir package ldflags: go build, logged to the cache, one at a time (CPU heavy)
   local out="$1"; shift
   local name="$1" dir="$2" pkg="$3" ldflags="$4"
-  [ -d "$dir" ] || die "no source tree for $name at $dir (run e2e/pulumi-build/prepare-sources.sh)"
+  [ -d "$dir" ] || die "no source tree for $name at $dir after unpacking the shared archives"
   log "building $name in $dir (log: $E2E_LOG_DIR/build-$name.log)"
   local start=$SECONDS
   (cd "$dir" && GOFLAGS=-mod=mod nice go build -trimpath -ldflags "-s -w $ldflags" -o "$out/$name.tmp" "$pkg") \
@@ -42,6 +42,16 @@ if existing="$(command -v pulumi 2>/dev/null)" && [ "$existing" != "$BIN/pulumi"
   log "using installed $existing ($PULUMI_VERSION) and its plugins"
   dirname "$existing"
   exit 0
+fi
+
+missing_tree=false
+for tree in pulumi-language-nodejs pulumi-docker/provider pulumi-random/provider; do
+  [ -d "$SRC/$tree" ] || missing_tree=true
+done
+if $missing_tree && ! { [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$PLUGIN_BIN/pulumi-resource-docker" ] &&
+  [ -x "$PLUGIN_BIN/pulumi-resource-random" ]; }; then
+  log "unpacking the plugin sources from $PULUMI_SOURCES_DIR"
+  bash "$E2E_DIR/pulumi-build/prepare-sources.sh" >&2
 fi
 
 have_version "$BIN/pulumi" "$PULUMI_VERSION" ||
