@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prerequisites of `npm run e2e` (idempotent): Debian's Docker engine and debootstrap, then the Pulumi CLI,
-# nodejs language host and provider plugins at the lockfile's versions (built once into the cache, see e2e/).
+# nodejs language host and provider plugins at the lockfile's versions (built once into the cache, see lab/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -10,4 +10,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-bash e2e/toolchain.sh >/dev/null
+bash lab/toolchain.sh >/dev/null

@@ -7,6 +7,7 @@ import { loadAttackBundle, loadDefaultAttackBundle, type AttackModel } from "./b
 import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine } from "./coverage.ts";
 import { coverageLayer, coverageSummary, observedLayer } from "./layer.ts";
 import { AttackLookup } from "./lookup.ts";
+import { DOWNLOAD_TIMEOUT_MS, ENTERPRISE_ATTACK_PIN, fetchPinnedBundle } from "./pin.ts";
 
 interface EngineFlags {
   engineUrl?: string;
@@ -96,6 +97,25 @@ export function registerAttackCommands(program: Command): void {
       } finally {
         await engine.close();
       }
+    });
+
+  attack
+    .command("fetch")
+    .description(
+      `obtain the pinned MITRE ATT&CK ${ENTERPRISE_ATTACK_PIN.version} bundle once into the cache, verified against its git blob id ` +
+        `(${ENTERPRISE_ATTACK_PIN.gitBlob}); the lab's default bundle source`,
+    )
+    .option("--url <url>", "download from this mirror instead of MITRE's attack-stix-data repository", ENTERPRISE_ATTACK_PIN.url)
+    .option("--from-file <path>", "verify and use a copy you already have instead of downloading")
+    .addOption(new Option("--timeout <seconds>", "give up on the download after this long").default(DOWNLOAD_TIMEOUT_MS / 1000).argParser(Number))
+    .action(async (flags: { url: string; fromFile?: string; timeout: number }) => {
+      const fetched = await fetchPinnedBundle({
+        url: flags.url,
+        fromFile: flags.fromFile,
+        timeoutMs: flags.timeout * 1000,
+        onProgress: (message) => console.error(message),
+      });
+      console.log(JSON.stringify({ file: fetched.file, sha256: fetched.sha256, gitBlob: fetched.gitBlob, fetched: fetched.fetched }));
     });
 
   attack

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -6,32 +5,19 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { cacheDir } from "../harness/cache.ts";
 import { attackBundlePath } from "../lib/data.ts";
+import { checkIntegrity, download, ENTERPRISE_ATTACK_PIN, verifiedPinnedBundle, type DownloadOptions, type Integrity } from "./pin.ts";
 
-/**
- * The official Enterprise ATT&CK 18.1 bundle (STIX 2.0, `mitre/cti` tag `ATT&CK-v18.1`), the default for
- * deployments that have no local copy.
- *
- * `sha256` is deliberately empty: this project is built on machines without GitHub access, and the shared test
- * copy is a re-serialized gzip whose checksum is not the upstream file's. Nothing is downloaded unverified: until
- * someone fetches the file on a trusted machine, checks it (`curl -sL <url> | sha256sum`) and fills the value in
- * here, a download needs the checksum passed explicitly (`--sha256` / `HELK_ATTACK_SHA256`).
- */
-export const ENTERPRISE_ATTACK_PIN: { version: string; url: string; sha256: string | undefined } = {
-  version: "18.1",
-  url: "https://raw.githubusercontent.com/mitre/cti/ATT%26CK-v18.1/enterprise-attack/enterprise-attack.json",
-  sha256: undefined,
-};
+export { ENTERPRISE_ATTACK_PIN } from "./pin.ts";
 
-export interface SourceOptions {
+export interface SourceOptions extends DownloadOptions {
   /**
-   * Expected sha256 (hex) of the bytes at a URL, as served (gzipped or not). Required for http(s) URLs; defaults
-   * to `HELK_ATTACK_SHA256` (the pair of `HELK_ATTACK_BUNDLE`), then to the pin of the official bundle.
+   * Expected sha256 (hex) of the bytes at a URL, as served (gzipped or not). Required for http(s) URLs other than
+   * the pinned official one (checked by its git blob id); defaults to `HELK_ATTACK_SHA256` (the pair of
+   * `HELK_ATTACK_BUNDLE`).
    */
   sha256?: string;
   /** Where downloads are kept; default `${HELK_CACHE_DIR:-~/.cache/helk}/attack`. */
   cacheDir?: string;
-  /** Injected for tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
 }
 
 /** Reads a bundle's JSON text from a path, `file:` URL or pinned http(s) URL; gzip is detected by its magic bytes. */
@@ -69,45 +55,49 @@ function toUrl(source: string | URL): URL | undefined {
   return url;
 }
 
-/** Returns the bytes at `url`, from the cache when a copy with the pinned checksum is there, else downloaded and verified. */
+/**
+ * Returns the bytes at `url`, from the cache when a verified copy is there, else downloaded (bounded in time) and
+ * verified: against the given sha256, or, for the pinned official URL, its git blob id.
+ */
 async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
-  const pinned = url.href === ENTERPRISE_ATTACK_PIN.url ? ENTERPRISE_ATTACK_PIN.sha256 : undefined;
-  const expected = (opts.sha256 || process.env.HELK_ATTACK_SHA256 || pinned)?.toLowerCase();
+  const sha256 = (opts.sha256 || process.env.HELK_ATTACK_SHA256)?.toLowerCase();
+  const expected: Integrity | undefined = sha256
+    ? { sha256 }
+    : url.href === ENTERPRISE_ATTACK_PIN.url
+      ? { gitBlob: ENTERPRISE_ATTACK_PIN.gitBlob }
+      : undefined;
   if (!expected) {
     throw new Error(
       `ATT&CK bundle ${url.href}: refusing to download without a pinned sha256. Verify the file on a trusted machine ` +
         "and pass its checksum (--sha256 or HELK_ATTACK_SHA256).",
     );
   }
-  if (!/^[0-9a-f]{64}$/.test(expected)) throw new Error(`ATT&CK bundle ${url.href}: sha256 ${expected} is not 64 hex digits`);
+  if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`ATT&CK bundle ${url.href}: sha256 ${sha256} is not 64 hex digits`);
   const folder = opts.cacheDir ?? join(cacheDir(), "attack");
-  const cached = join(folder, `${expected}.bundle`);
+  const cached = join(folder, `${expected.sha256 ?? expected.gitBlob}.bundle`);
   if (existsSync(cached)) {
     const bytes = await readFile(cached);
-    if (sha256(bytes) === expected) return bytes;
+    try {
+      checkIntegrity(bytes, expected, cached);
+      return bytes;
+    } catch {
+      // A damaged copy: download it again below.
+    }
   }
-  const res = await (opts.fetch ?? fetch)(url).catch((err: Error) => {
-    throw new Error(`ATT&CK bundle ${url.href}: download failed: ${err.message}`);
-  });
-  if (!res.ok) throw new Error(`ATT&CK bundle ${url.href}: download answered HTTP ${res.status}`);
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const actual = sha256(bytes);
-  if (actual !== expected) throw new Error(`ATT&CK bundle ${url.href}: sha256 is ${actual}, pinned ${expected}; not using it`);
-  await mkdir(folder, { recursive: true });
+  const bytes = await download(url.href, opts);
+  checkIntegrity(bytes, expected, url.href);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
   const partial = `${cached}.${process.pid}.partial`;
   await writeFile(partial, bytes);
   await rename(partial, cached);
   return bytes;
 }
 
-function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
 /**
  * Where the ATT&CK bundle comes from when none is named: `HELK_ATTACK_BUNDLE`, else the shared test data
- * (`HELK_DATA_DIR` or `../shared`), else the pinned official bundle (from the cache, or downloaded with the
- * checksum). The answer lists everything tried so a failure says where to look.
+ * (`HELK_DATA_DIR` or `../shared`), else the pinned official bundle: the verified copy `helk attack fetch` keeps
+ * in the cache, or a download checked against the pin. The answer lists everything tried so a failure says where
+ * to look.
  */
 export function defaultAttackSource(localBundle: () => string = attackBundlePath): { source: string; tried: string[] } {
   if (process.env.HELK_ATTACK_BUNDLE) return { source: process.env.HELK_ATTACK_BUNDLE, tried: ["HELK_ATTACK_BUNDLE"] };
@@ -119,6 +109,8 @@ export function defaultAttackSource(localBundle: () => string = attackBundlePath
   } catch (err) {
     tried.push((err as Error).message);
   }
+  const fetched = verifiedPinnedBundle();
+  if (fetched) return { source: fetched, tried };
   tried.push(ENTERPRISE_ATTACK_PIN.url);
   return { source: ENTERPRISE_ATTACK_PIN.url, tried };
 }

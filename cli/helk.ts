@@ -16,4 +16,10 @@ registerSetupCommands(program);
 registerServicesCommands(program);
 registerEnrichmentCommands(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // A failed command's message names what went wrong and where; the stack is for debugging (HELK_DEBUG=1).
+  process.stderr.write(`helk: ${process.env.HELK_DEBUG && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -62,8 +62,8 @@ const topic = z
 
 const kafka = z
   .object({
-    /** Default `apache/kafka:3.9.1` (its env conventions are documented in components/kafka.ts). */
-    image: pinnedImage.default("apache/kafka:3.9.1"),
+    /** Default `apache/kafka:4.1.1` (the version the tests run) (its env conventions are documented in components/kafka.ts). */
+    image: pinnedImage.default("apache/kafka:4.1.1"),
     /** Kafka nodes. Every node is broker and KRaft controller, so the controller quorum is this number. Default 1. */
     brokers: z.number().int().min(1).max(9).default(1),
     /** JVM heap of each broker. Default 512m. */
@@ -357,24 +357,26 @@ function attackSourceProblems(config: Parsed): string[] {
 
 /**
  * Why deploying this config cannot load ATT&CK, or undefined when it can: the ATT&CK load job
- * (`helk:setup.attackLoad`) needs a bundle source, as the official download has no checksum pin yet
- * (`attack/source.ts`). Checked by the Pulumi program before any resource is declared, not by the schema, so that
- * synth and small configs stay valid.
+ * (`helk:setup.attackLoad`) needs a bundle source. On Docker the program defaults to the pinned bundle that
+ * `helk attack fetch` (run by `npm run lab`) verified into the cache, so this is asked only when that is missing.
+ * Checked by the Pulumi program before any resource is declared, not by the schema, so that synth and small
+ * configs stay valid.
  */
 export function missingAttackSource(config: HelkConfig): string | undefined {
   const { attackBundleFile, attackBundle } = config.enrichment;
   if (!config.setup.attackLoad || attackBundleFile !== undefined || attackBundle !== undefined) return undefined;
   const remedy =
     config.target === "docker"
-      ? "download enterprise-attack-18.1.json from MITRE's attack-stix-data repository to the Docker host and run " +
+      ? "run `npx helk attack fetch` (or `npm run lab`), which downloads the pinned enterprise-attack-18.1.json once " +
+        "and verifies it (`--from-file <copy>` for one you have), or run " +
         "`pulumi config set --path helk:enrichment.attackBundleFile /absolute/path/enterprise-attack-18.1.json`, " +
         "or set helk:enrichment.attackBundle to its https URL with helk:enrichment.attackSha256"
       : "set helk:enrichment.attackBundle to the https URL of enterprise-attack-18.1.json (MITRE's attack-stix-data " +
         "repository) with helk:enrichment.attackSha256, the checksum you verified, or to a path inside your enrichment image";
   return (
     `${keyPath(["enrichment", "attackBundleFile"])} or ${keyPath(["enrichment", "attackBundle"])} is required while ` +
-    `${keyPath(["setup", "attackLoad"])} is true (the ATT&CK load job and the enrichment service read that bundle; ` +
-    `the official download has no checksum pin): ${remedy}; or set ${keyPath(["setup", "attackLoad"])} to false`
+    `${keyPath(["setup", "attackLoad"])} is true (the ATT&CK load job and the enrichment service read that bundle): ` +
+    `${remedy}; or set ${keyPath(["setup", "attackLoad"])} to false`
   );
 }
 

@@ -4,7 +4,7 @@ import { ORDINAL, publishedPort, tcpCheck, type ServiceSpec, type Topology } fro
 
 /** Arguments of the Kafka component. */
 export interface KafkaArgs {
-  /** Validated `helk:kafka` settings (defaults: 1 broker, apache/kafka:3.9.1, heap 512m, 1 CPU, 1Gi, 5Gi storage). */
+  /** Validated `helk:kafka` settings (defaults: 1 broker, apache/kafka:4.1.1, heap 512m, 1 CPU, 1Gi, 5Gi storage). */
   settings: HelkConfig["kafka"];
   /** Seeds the KRaft cluster id, so one deployment keeps one id across runs. */
   deploymentName: string;

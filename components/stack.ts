@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { verifiedPinnedBundle } from "../attack/pin.ts";
 import { HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
@@ -28,7 +29,7 @@ export interface StackEndpoints {
  */
 export function readStackConfig(): HelkConfig {
   try {
-    const config = parseHelkConfig(helkSettings(pulumi.runtime.allConfig()));
+    const config = withFetchedAttackBundle(parseHelkConfig(helkSettings(pulumi.runtime.allConfig())));
     const missing = missingAttackSource(config);
     if (missing) throw new HelkConfigError([missing]);
     return config;
@@ -36,6 +37,16 @@ export function readStackConfig(): HelkConfig {
     if (error instanceof HelkConfigError) throw new pulumi.RunError(error.message);
     throw error;
   }
+}
+
+/**
+ * On Docker, a config that names no ATT&CK bundle gets the pinned one `helk attack fetch` verified into the cache
+ * of the user running Pulumi (the Docker host of a local lab), bind-mounted like `attackBundleFile`.
+ */
+export function withFetchedAttackBundle(config: HelkConfig, fetched = verifiedPinnedBundle()): HelkConfig {
+  const { attackBundleFile, attackBundle } = config.enrichment;
+  if (config.target !== "docker" || attackBundleFile !== undefined || attackBundle !== undefined || fetched === undefined) return config;
+  return { ...config, enrichment: { ...config.enrichment, attackBundleFile: fetched } };
 }
 
 /** Arguments of the whole HELK stack. */

@@ -1,8 +1,9 @@
 /**
- * The e2e run proper (started by e2e/e2e.sh once the toolchain, the Docker engine and the images are ready):
- * a real `pulumi up` of the `e2e` stack, health checks, the ATT&CK load job, `helk smoke`, a replayed recording,
- * idempotence and a one-value change checked on the preview's JSON, then `pulumi destroy` and a search for
- * anything of the stack left on the engine. Every step is logged; the first failure ends the run (after a destroy).
+ * `npm run e2e`: the documented path, checked. `npm run lab -- --stack e2e` (the README's lab command on the stack
+ * whose images are built locally) brings the stack up, health-checks and smoke-tests it; then the ATT&CK load job,
+ * a replayed recording, a second lab run that must change nothing, and a one-value change checked on the preview's
+ * JSON; then `npm run lab -- destroy --remove-stack` and a search for anything of the stack left on the engine.
+ * Every step is logged; the first failure ends the run (after a destroy).
  */
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -13,6 +14,8 @@ import { Enricher } from "../enrichment/transforms/index.ts";
 import { recording, recordingLines } from "../lib/datasets.ts";
 import { createEngine } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
+import { stackContainers, waitHealthy } from "../lab/containers.ts";
+import { openSession, stackExists, type LabSession } from "../lab/lab.ts";
 
 const STACK = "e2e";
 const stackFile = join("stacks", `Pulumi.${STACK}.yaml`);
@@ -41,7 +44,7 @@ function run(command: string, args: string[], options: { capture?: boolean; env?
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
-      env: { ...process.env, ...options.env },
+      env: options.env ?? process.env,
     });
     let stdout = "";
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,10 +53,26 @@ function run(command: string, args: string[], options: { capture?: boolean; env?
   });
 }
 
-async function mustRun(command: string, args: string[], options: { capture?: boolean } = {}): Promise<string> {
+async function mustRun(command: string, args: string[], options: { capture?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const result = await run(command, args, options);
   if (result.code !== 0) fail(`${command} ${args.join(" ")} exited with ${result.code}`);
   return result.stdout;
+}
+
+/** `npm run lab -- <args>` exactly as the README has it; its output is logged and returned. */
+async function lab(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", "lab", "--", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const relay = (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    };
+    child.stdout.on("data", relay);
+    child.stderr.on("data", relay);
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(output) : reject(new E2eFailure(`npm run lab -- ${args.join(" ")} exited with ${code}`))));
+  });
 }
 
 /** Steps that passed, for the closing line CI reads. */
@@ -77,122 +96,68 @@ function logTotal(): void {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The stack's resource-name prefix (`helk:name`): every container, volume and network of it starts so. */
-async function stackPrefix(): Promise<string> {
-  const config = parse(await readFile(stackFile, "utf8")) as { config: Record<string, unknown> };
-  const name = config.config["helk:name"];
-  if (typeof name !== "string") fail(`${stackFile}: helk:name must be set (it names the stack's Docker objects)`);
-  return name;
-}
-
-interface ContainerState {
-  name: string;
-  status: string;
-  health?: string;
-  exitCode: number;
-}
-
-async function stackContainers(prefix: string): Promise<ContainerState[]> {
-  const ids = (await mustRun("docker", ["ps", "-aq", "--filter", `name=^${prefix}-`], { capture: true })).split("\n").filter(Boolean);
-  if (ids.length === 0) return [];
-  const inspected = JSON.parse(await mustRun("docker", ["inspect", ...ids], { capture: true })) as Array<{
-    Name: string;
-    State: { Status: string; ExitCode: number; Health?: { Status: string } };
-  }>;
-  return inspected.map((c) => ({
-    name: c.Name.replace(/^\//, ""),
-    status: c.State.Status,
-    health: c.State.Health?.Status,
-    exitCode: c.State.ExitCode,
-  }));
-}
-
-/** Waits until every service container is healthy and every one-shot job exited 0; fails on an unhealthy one. */
-async function waitHealthy(prefix: string, timeoutMs: number): Promise<ContainerState[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    const containers = await stackContainers(prefix);
-    const pending = containers.filter((c) => (c.health ? c.health !== "healthy" : c.status !== "exited" && c.status !== "running"));
-    const broken = containers.filter((c) => c.health === "unhealthy" || (c.status === "exited" && c.exitCode !== 0));
-    if (broken.length > 0) fail(`unhealthy: ${broken.map((c) => `${c.name} (${c.status}, exit ${c.exitCode}, ${c.health ?? "no health check"})`).join(", ")}`);
-    if (containers.length > 0 && pending.length === 0) return containers;
-    const summary = containers.map((c) => `${c.name}=${c.health ?? c.status}`).join(" ");
-    if (summary !== last) log(`waiting for health: ${summary || "no containers yet"}`);
-    last = summary;
-    if (Date.now() > deadline) fail(`not healthy after ${seconds(timeoutMs)}: ${summary}`);
-    await sleep(2000);
-  }
-}
-
-async function pulumi(args: string[], options: { capture?: boolean } = {}): Promise<string> {
-  return mustRun("pulumi", [...args, "--stack", STACK, "--non-interactive"], options);
-}
-
-/** Selects the e2e stack, creating it (passphrase secrets, salt from the committed stack file) when new. */
-async function selectStack(): Promise<void> {
-  const stacks = JSON.parse(await mustRun("pulumi", ["stack", "ls", "--json", "--non-interactive"], { capture: true })) as Array<{ name: string; resourceCount?: number }>;
-  const existing = stacks.find((s) => s.name === STACK || s.name.endsWith(`/${STACK}`));
-  if (!existing) {
-    log(`creating stack ${STACK} in ${process.env.PULUMI_BACKEND_URL}`);
-    await mustRun("pulumi", ["stack", "init", STACK, "--secrets-provider", "passphrase", "--non-interactive"]);
-  } else if ((existing.resourceCount ?? 0) > 0) {
-    // A run that died before its destroy left resources: remove them so this run starts from nothing.
-    log(`stack ${STACK} still holds ${existing.resourceCount} resources from an earlier run: destroying them first`);
-    await pulumi(["destroy", "--yes", "--skip-preview"]);
-  }
-}
-
 interface PreviewStep {
   op: string;
   urn: string;
 }
 
 /** `pulumi preview --json` (optionally with another config file): the steps that are not `same`. */
-async function previewChanges(configFile?: string): Promise<PreviewStep[]> {
+async function previewChanges(session: LabSession, configFile?: string): Promise<PreviewStep[]> {
   const args = ["preview", "--json", "--diff", ...(configFile ? ["--config-file", configFile] : [])];
-  const out = await pulumi(args, { capture: true });
+  const out = await pulumi(session, args, { capture: true });
   const preview = JSON.parse(out) as { steps?: PreviewStep[] };
   return (preview.steps ?? []).filter((s) => s.op !== "same");
 }
 
+async function pulumi(session: LabSession, args: string[], options: { capture?: boolean } = {}): Promise<string> {
+  return mustRun("pulumi", [...args, "--stack", STACK, "--non-interactive"], { ...options, env: session.env });
+}
+
 const urnName = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
+/** The lab's step line "(n/N) <title>: done in X s: <detail>", or a failure naming the step. */
+function stepDetail(output: string, title: string): string {
+  const line = output.split("\n").find((l) => l.includes(`) ${title}: done in`));
+  return line?.slice(line.indexOf(": done in") + 2) ?? fail(`the lab command printed no finished "${title}" step`);
+}
 
 async function main(): Promise<void> {
   await mkdir(workDir, { recursive: true });
-  const prefix = await stackPrefix();
-  log(`stack ${STACK}: containers, volumes and networks named ${prefix}-*; state in ${process.env.PULUMI_BACKEND_URL}`);
-  await selectStack();
+  const session = await openSession(STACK);
+  const prefix = session.config.name;
+  log(`stack ${STACK}: containers, volumes and networks named ${prefix}-*; state in ${session.backend}`);
+  if (await stackExists(session)) {
+    // A run that died before its destroy left the stack: remove it so this run starts from nothing.
+    log(`stack ${STACK} is left from an earlier run: removing it first`);
+    await lab(["destroy", "--stack", STACK, "--remove-stack"]);
+  }
 
   try {
     const upStart = Date.now();
-    await timed("pulumi up", () => pulumi(["up", "--yes", "--skip-preview"]));
-    const containers = await timed("health checks", () => waitHealthy(prefix, 10 * 60_000));
-    const upToGreen = Date.now() - upStart;
-    for (const c of containers) log(`  ${c.name}: ${c.health ?? `${c.status}, exit ${c.exitCode}`}`);
-    log(`TIME pulumi up start -> all health checks green: ${seconds(upToGreen)} (target < 300s warm)`);
+    const first = await timed(`npm run lab -- --stack ${STACK}`, () => lab(["--stack", STACK]));
+    log(`TIME lab command start -> smoke passed and endpoints printed: ${seconds(Date.now() - upStart)} (pulumi up: ${stepDetail(first, "pulumi up")}; health: ${stepDetail(first, "health checks")})`);
+    if (!/Passwords and tokens: npm run lab -- logins --stack e2e/.test(first)) fail("the lab command printed no endpoints summary");
+    for (const c of await stackContainers(prefix)) log(`  ${c.name}: ${c.health ?? `${c.status}, exit ${c.exitCode}`}`);
 
-    const endpointsFile = join(workDir, "endpoints.json");
-    await writeFile(endpointsFile, await pulumi(["stack", "output", "--json", "--show-secrets"], { capture: true }));
-    log(`stack outputs written to ${endpointsFile}`);
-
-    const endpoints = (JSON.parse(await readFile(endpointsFile, "utf8")) as { endpoints: Endpoints }).endpoints;
+    const endpoints = (JSON.parse(await pulumi(session, ["stack", "output", "--json", "--show-secrets"], { capture: true })) as { endpoints: Endpoints }).endpoints;
     await timed("ATT&CK load job", () => attackLoadJob(prefix, endpoints));
-    await timed("helk smoke", () => smoke(endpointsFile));
     await timed(`replay ${REPLAYED_RECORDING} through Kafka`, () => replayAndCount(endpoints));
 
-    await timed("second pulumi up reports no changes", async () => {
-      await pulumi(["preview", "--expect-no-changes", "--diff"]);
-      await pulumi(["up", "--yes", "--expect-no-changes"]);
-      log("no changes");
+    await timed("second lab run changes nothing", async () => {
+      const again = await lab(["--stack", STACK]);
+      const preview = stepDetail(again, "preview");
+      if (!preview.endsWith("nothing to change")) fail(`the second lab run's preview found changes: ${preview}`);
+      if (!stepDetail(again, "pulumi up").endsWith("skipped: nothing to change")) fail("the second lab run applied something");
+      await pulumi(session, ["preview", "--expect-no-changes", "--diff"]);
+      log("no changes; smoke passed again");
     });
 
-    await timed("one config value changed: enrichment replicas 1 -> 2", () => changeOneValue(prefix));
+    await timed("one config value changed: enrichment replicas 1 -> 2", () => changeOneValue(session, prefix));
   } finally {
     // Also after a failed step (or a partly applied up): the run must not leave the stack behind.
-    await timed("pulumi destroy", () => pulumi(["destroy", "--yes", "--skip-preview"]));
+    await timed(`npm run lab -- destroy --stack ${STACK} --remove-stack`, () => lab(["destroy", "--stack", STACK, "--remove-stack"]));
   }
-  await timed("nothing of the stack remains", () => checkNothingLeft(prefix));
+  await timed("nothing of the stack remains", () => checkNothingLeft(session, prefix));
   log("E2E PASSED");
   logTotal();
   process.stdout.write(`e2e: ${stepsPassed} passed, 0 failed\n`);
@@ -272,32 +237,19 @@ async function replayAndCount(endpoints: Endpoints): Promise<void> {
   log(`all ${found} documents indexed into helk-events-* ${seconds(Date.now() - start)} after the replay started`);
 }
 
-/** `helk smoke` against the stack's outputs: every check passes except the disabled dashboards UI. */
-async function smoke(endpointsFile: string): Promise<void> {
-  const result = await run("node", ["--import", "tsx", "cli/helk.ts", "smoke", "--endpoints", endpointsFile, "--json", "--no-progress", "--timeout", "120"], { capture: true });
-  const report = JSON.parse(result.stdout) as { ok: boolean; checks: Array<{ id: string; component: string; status: string; message: string }> };
-  for (const c of report.checks) log(`  ${c.status.toUpperCase().padEnd(4)} ${c.id}: ${c.message}`);
-  const failed = report.checks.filter((c) => c.status === "fail");
-  const skippedOtherThanDashboards = report.checks.filter((c) => c.status === "skip" && c.component !== "dashboards");
-  if (failed.length > 0) fail(`smoke checks failed: ${failed.map((c) => c.id).join(", ")}`);
-  if (skippedOtherThanDashboards.length > 0) fail(`smoke checks skipped: ${skippedOtherThanDashboards.map((c) => c.id).join(", ")}`);
-  if (result.code !== 0) fail(`helk smoke exited with ${result.code}`);
-  log(`smoke: ${report.checks.filter((c) => c.status === "pass").length} passed, dashboards UI not deployed in this stack`);
-}
-
 /**
  * Raises `helk:enrichment.replicas` in a copy of the stack file: the preview must touch enrichment resources
  * only; then the change is applied, and every container that existed before must still be the same container
  * (same id), the new replica healthy.
  */
-async function changeOneValue(prefix: string): Promise<void> {
+async function changeOneValue(session: LabSession, prefix: string): Promise<void> {
   const doc = parse(await readFile(stackFile, "utf8")) as { config: Record<string, Record<string, unknown>> };
   const enrichment = doc.config["helk:enrichment"] ?? fail(`${stackFile}: helk:enrichment is not set`);
   const replicas = Number(enrichment.replicas ?? 1) + 1;
   enrichment.replicas = replicas;
   const changedFile = join(workDir, `Pulumi.${STACK}.replicas.yaml`);
   await writeFile(changedFile, stringify(doc));
-  const changes = await previewChanges(changedFile);
+  const changes = await previewChanges(session, changedFile);
   for (const s of changes) log(`  ${s.op} ${urnName(s.urn)}`);
   if (changes.length === 0) fail("raising enrichment replicas changed nothing in the preview");
   const unrelated = changes.filter((s) => !/enrichment/i.test(urnName(s.urn)));
@@ -305,24 +257,23 @@ async function changeOneValue(prefix: string): Promise<void> {
   log(`the preview changes enrichment resources only (${changes.length} steps); applying it`);
 
   const before = await containerIds(prefix);
-  await pulumi(["up", "--yes", "--skip-preview", "--config-file", changedFile]);
+  await pulumi(session, ["up", "--yes", "--skip-preview", "--config-file", changedFile]);
   const after = await containerIds(prefix);
   const recreated = [...before].filter(([name, id]) => after.get(name) !== id).map(([name]) => name);
   if (recreated.length > 0) fail(`containers replaced or removed by the change: ${recreated.join(", ")}`);
   const added = [...after.keys()].filter((name) => !before.has(name));
   log(`  unchanged: ${before.size} containers; added: ${added.join(", ") || "none"}`);
   if (added.length !== 1 || !added[0]!.includes("enrichment")) fail(`expected one new enrichment container, got: ${added.join(", ") || "none"}`);
-  await waitHealthy(prefix, 3 * 60_000);
+  await waitHealthy(prefix, 3 * 60_000, (summary) => log(`waiting for health: ${summary}`));
   log(`${added[0]} is healthy; ${replicas} enrichment replicas`);
 }
 
 async function containerIds(prefix: string): Promise<Map<string, string>> {
-  const out = await mustRun("docker", ["ps", "-a", "--filter", `name=^${prefix}-`, "--format", "{{.Names}} {{.ID}}"], { capture: true });
-  return new Map(out.split("\n").filter(Boolean).map((line) => line.split(" ") as [string, string]));
+  return new Map((await stackContainers(prefix)).map((c) => [c.name, c.id]));
 }
 
-/** After the destroy: no container, volume or network named after the stack, and no resource in its state. */
-async function checkNothingLeft(prefix: string): Promise<void> {
+/** After the destroy: no container, volume or network named after the stack, and no stack in the backend. */
+async function checkNothingLeft(session: LabSession, prefix: string): Promise<void> {
   const left: string[] = [];
   for (const kind of ["container", "volume", "network"] as const) {
     const listArgs = kind === "container" ? ["ps", "-a", "--format", "{{.Names}}"] : [kind, "ls", "--format", "{{.Name}}"];
@@ -330,10 +281,9 @@ async function checkNothingLeft(prefix: string): Promise<void> {
     log(`  ${kind}s named ${prefix}*: ${names.length}`);
     left.push(...names.map((n) => `${kind} ${n}`));
   }
-  const state = JSON.parse(await pulumi(["stack", "export"], { capture: true })) as { deployment?: { resources?: unknown[] } };
-  const resources = state.deployment?.resources?.length ?? 0;
-  log(`  resources in the stack's state: ${resources}`);
-  if (resources > 0) left.push(`${resources} resources in the state`);
+  const stackLeft = await stackExists(session);
+  log(`  stack ${STACK} in ${session.backend}: ${stackLeft ? "still there" : "removed"}`);
+  if (stackLeft) left.push(`stack ${STACK} in the backend`);
   if (left.length > 0) fail(`left behind: ${left.join(", ")}`);
 }
 

@@ -160,6 +160,7 @@ describe("default bundle source", () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it("prefers HELK_ATTACK_BUNDLE, then the shared data, then the pinned official bundle", () => {
+    vi.stubEnv("HELK_CACHE_DIR", join(dir, "empty-cache"));
     vi.stubEnv("HELK_ATTACK_BUNDLE", "/somewhere/bundle.json");
     expect(defaultAttackSource().source).toBe("/somewhere/bundle.json");
     vi.stubEnv("HELK_ATTACK_BUNDLE", "");
@@ -170,11 +171,13 @@ describe("default bundle source", () => {
     expect(fallback).toEqual({ source: ENTERPRISE_ATTACK_PIN.url, tried: ["HELK data not found: looked in X", ENTERPRISE_ATTACK_PIN.url] });
   });
 
-  it("does not download the pinned official bundle while its checksum is unknown", async () => {
-    expect(ENTERPRISE_ATTACK_PIN).toMatchObject({ version: "18.1", url: expect.stringContaining("ATT%26CK-v18.1/enterprise-attack/enterprise-attack.json") });
-    const fetchSpy = vi.fn();
-    await expect(loadAttackBundle(ENTERPRISE_ATTACK_PIN.url, { cacheDir: join(dir, "pin"), fetch: fetchSpy })).rejects.toThrow(/refusing to download without a pinned sha256/);
-    expect(fetchSpy).not.toHaveBeenCalled();
+  it("checks a download of the pinned official bundle against its git blob id", async () => {
+    expect(ENTERPRISE_ATTACK_PIN).toMatchObject({ version: "18.1", url: expect.stringContaining("/attack-stix-data/7ad8a86f41edc91dd37de0487b0c2f44ae3a3af7/enterprise-attack/enterprise-attack-18.1.json") });
+    const fetchSpy = vi.fn(async () => new Response(JSON.stringify(miniBundle())));
+    await expect(loadAttackBundle(ENTERPRISE_ATTACK_PIN.url, { cacheDir: join(dir, "pin"), fetch: fetchSpy })).rejects.toThrow(
+      `pinned ${ENTERPRISE_ATTACK_PIN.gitBlob}; not using it`,
+    );
+    expect(fetchSpy).toHaveBeenCalledWith(ENTERPRISE_ATTACK_PIN.url, expect.anything());
   });
 
   it("loads from HELK_ATTACK_BUNDLE and names what was tried when that fails", async () => {

@@ -179,11 +179,11 @@ const run = promisify(execFile);
 
 /**
  * A real Pulumi stack whose only content is the `endpoints` output of `stack` (the Jupyter token as a
- * secret output, as the HELK program exports it), deployed with the Pulumi CLI that `e2e/toolchain.sh`
+ * secret output, as the HELK program exports it), deployed with the Pulumi CLI that `lab/toolchain.sh`
  * provides, on a local file backend. Returns the project directory and the environment to run pulumi in.
  */
 export async function pulumiStackWith(stack: TestStack, dir: string, name: string): Promise<{ projectDir: string; env: Record<string, string> }> {
-  const { stdout } = await run("bash", [join(root, "e2e/toolchain.sh")], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run("bash", [join(root, "lab/toolchain.sh")], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
   const pulumiBin = stdout.trim().split("\n").pop()!;
   const projectDir = join(dir, "pulumi-project");
   for (const sub of ["pulumi-project", "pulumi-state", "pulumi-home"]) mkdirSync(join(dir, sub), { recursive: true });

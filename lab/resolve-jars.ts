@@ -1,6 +1,6 @@
 /**
  * Resolves the jars of the Kafka and OpenSearch images with the harness's Maven resolution (shared cache) and
- * prints where they are, as JSON, for e2e/images.sh. Kafka's admin tools (kafka-topics.sh & co.) come on top of
+ * prints where they are, as JSON, for lab/images.sh. Kafka's admin tools (kafka-topics.sh & co.) come on top of
  * the broker set the harness uses.
  */
 import { join } from "node:path";

@@ -8,12 +8,12 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 command -v dockerd >/dev/null || die "no Docker engine answers and dockerd is not installed (run .ci/install-e2e.sh)"
-log "starting dockerd (log: $E2E_LOG_DIR/dockerd.log)"
-nohup dockerd >>"$E2E_LOG_DIR/dockerd.log" 2>&1 &
+log "starting dockerd (log: $LAB_LOG_DIR/dockerd.log)"
+nohup dockerd >>"$LAB_LOG_DIR/dockerd.log" 2>&1 &
 echo $! >"$HELK_CACHE_DIR/dockerd.pid"
 for _ in $(seq 1 60); do
   docker info >/dev/null 2>&1 && { log "docker engine started: $(docker version -f '{{.Server.Version}}')"; exit 0; }
   sleep 1
 done
-tail -20 "$E2E_LOG_DIR/dockerd.log" >&2
+tail -20 "$LAB_LOG_DIR/dockerd.log" >&2
 die "dockerd did not answer within 60s"

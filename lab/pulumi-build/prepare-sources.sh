@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lays out the source trees e2e/toolchain.sh builds when the Go module proxy does not serve a module: the nodejs
+# Lays out the source trees lab/toolchain.sh builds when the Go module proxy does not serve a module: the nodejs
 # language host (its own module, not published) and the docker and random provider plugins. They come from the
 # archives every machine has in the shared data (`vendor/pulumi-sources/` of $HELK_DATA_DIR, else ../shared; its
 # README names each repository, commit and licence). Only Go dependencies are fetched later, from the proxy.
@@ -27,9 +27,9 @@ schema_with_version() { # schema.json -> schema-embed.json with the plugin versi
 lh="$SRC/pulumi-language-nodejs"
 unpack pulumi-language-nodejs "$lh" 5 --wildcards 'pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/*.go' \
   --exclude '*_test.go' --exclude '*/testdata/*'
-sed "s#^module .*#module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3#" "$E2E_DIR/pulumi-build/go.mod" >"$lh.tmp/go.mod"
-cp "$E2E_DIR/pulumi-build/go.sum" "$lh.tmp/go.sum"
-cp "$E2E_DIR"/pulumi-build/language-nodejs/*.go "$lh.tmp/"
+sed "s#^module .*#module github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3#" "$LAB_DIR/pulumi-build/go.mod" >"$lh.tmp/go.mod"
+cp "$LAB_DIR/pulumi-build/go.sum" "$lh.tmp/go.sum"
+cp "$LAB_DIR"/pulumi-build/language-nodejs/*.go "$lh.tmp/"
 rm -rf "$lh" && mv "$lh.tmp" "$lh"
 
 # Docker provider: pulumi-docker's provider module plus its upstream Terraform provider with pulumi's patches applied.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the images of the e2e stack on the local Docker engine without any registry, or reuses them when their
-# inputs did not change (label helk.e2e.inputs). Image names come from stacks/Pulumi.e2e.yaml.
+# Builds the images a stack names on the local Docker engine without any registry (for hosts that cannot pull:
+# stacks with helk:images.pull false, such as e2e), or reuses them when their inputs did not change (label
+# helk.local.inputs). Usage: images.sh [STACK_FILE] (default stacks/Pulumi.e2e.yaml); image names come from it.
 #   Debian bookworm base  debootstrap --variant=minbase + docker import (rootfs tarball cached)
 #   JRE                   Debian's openjdk-17-jre-headless on the base
 #   Kafka                 Maven Central jars (harness resolution, plus the admin tools), apache/kafka conventions
@@ -11,13 +12,13 @@
 #                         enrichment/Dockerfile, which pulumi up builds)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-STACK_FILE="$REPO_DIR/stacks/Pulumi.e2e.yaml"
+STACK_FILE="${1:-$REPO_DIR/stacks/Pulumi.e2e.yaml}"
 IMAGES_DIR="$HELK_CACHE_DIR/images"
 BASE_IMAGE=helk-local/debian:12-minbase
 JRE_IMAGE=helk-local/jre:17
 mkdir -p "$IMAGES_DIR"
 
-stack_image() { # helk:<component>.<key> of the e2e stack file
+stack_image() { # helk:<component>.<key> of the stack file
   (cd "$REPO_DIR" && node -e 'const y=require("yaml"); const c=y.parse(require("fs").readFileSync(process.argv[1],"utf8")).config; const v=(c["helk:"+process.argv[2]]||{})[process.argv[3]]; if(!v){console.error(process.argv[1]+": helk:"+process.argv[2]+"."+process.argv[3]+" is not set"); process.exit(1)} console.log(v)' "$STACK_FILE" "$1" "$2")
 }
 
@@ -31,20 +32,20 @@ inputs_hash() { # context dir + build args -> hash of what the image is made of 
 build_image() { # tag context-dir [--build-arg K=V ...]
   local tag="$1" ctx="$2"; shift 2
   local hash; hash="$(inputs_hash "$ctx" "$@")"
-  if [ "$(docker image inspect -f '{{index .Config.Labels "helk.e2e.inputs"}}' "$tag" 2>/dev/null)" = "$hash" ]; then
+  if [ "$(docker image inspect -f '{{index .Config.Labels "helk.local.inputs"}}' "$tag" 2>/dev/null)" = "$hash" ]; then
     log "image $tag is up to date (inputs $hash)"
     return
   fi
-  log "building image $tag (log: $E2E_LOG_DIR/image-${tag//[\/:]/_}.log)"
+  log "building image $tag (log: $LAB_LOG_DIR/image-${tag//[\/:]/_}.log)"
   local start=$SECONDS
-  DOCKER_BUILDKIT=0 docker build --label "helk.e2e.inputs=$hash" -t "$tag" "$@" "$ctx" \
-    >"$E2E_LOG_DIR/image-${tag//[\/:]/_}.log" 2>&1 || { tail -30 "$E2E_LOG_DIR/image-${tag//[\/:]/_}.log" >&2; die "building $tag failed"; }
+  DOCKER_BUILDKIT=0 docker build --label "helk.local.inputs=$hash" -t "$tag" "$@" "$ctx" \
+    >"$LAB_LOG_DIR/image-${tag//[\/:]/_}.log" 2>&1 || { tail -30 "$LAB_LOG_DIR/image-${tag//[\/:]/_}.log" >&2; die "building $tag failed"; }
   log "built $tag in $((SECONDS - start))s"
 }
 
-context() { # name -> fresh build context with the files of e2e/images/<name>
+context() { # name -> fresh build context with the files of lab/images/<name>
   local ctx="$IMAGES_DIR/ctx/$1"
-  rm -rf "$ctx" && mkdir -p "$ctx" && cp -a "$E2E_DIR/images/$1/." "$ctx/"
+  rm -rf "$ctx" && mkdir -p "$ctx" && cp -a "$LAB_DIR/images/$1/." "$ctx/"
   echo "$ctx"
 }
 
@@ -52,11 +53,11 @@ base_image() {
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then log "image $BASE_IMAGE exists"; return; fi
   local tarball="$IMAGES_DIR/bookworm-minbase.tar"
   if [ ! -s "$tarball" ]; then
-    log "debootstrap bookworm minbase (log: $E2E_LOG_DIR/debootstrap.log)"
+    log "debootstrap bookworm minbase (log: $LAB_LOG_DIR/debootstrap.log)"
     local rootfs="$IMAGES_DIR/rootfs"
     rm -rf "$rootfs"
-    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$E2E_LOG_DIR/debootstrap.log" 2>&1 ||
-      { tail -20 "$E2E_LOG_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
+    debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$LAB_LOG_DIR/debootstrap.log" 2>&1 ||
+      { tail -20 "$LAB_LOG_DIR/debootstrap.log" >&2; die "debootstrap failed"; }
     rm -f "$rootfs"/var/cache/apt/archives/*.deb
     tar -C "$rootfs" -c . >"$tarball.tmp" && mv "$tarball.tmp" "$tarball" && rm -rf "$rootfs"
   fi
@@ -66,12 +67,12 @@ base_image() {
 
 jre_image() { build_image "$JRE_IMAGE" "$(context jre)" --build-arg "BASE_IMAGE=$BASE_IMAGE"; }
 
-jars() { # resolved jar locations (JSON from e2e/resolve-jars.ts) -> one field
+jars() { # resolved jar locations (JSON from lab/resolve-jars.ts) -> one field
   node -e 'const j=JSON.parse(process.argv[1]); const v=process.argv[2].split(".").reduce((o,k)=>o[k],j); console.log(Array.isArray(v)?v.join("\n"):v)' "$JARS" "$1"
 }
 
 pinned_to() { # image-tag version: the tag must name the version the jars are
-  [ "${1##*:}" = "$2" ] || die "stacks/Pulumi.e2e.yaml names $1 but the resolved jars are version $2"
+  [ "${1##*:}" = "$2" ] || die "$STACK_FILE names $1 but the resolved jars are version $2"
 }
 
 kafka_image() {
@@ -111,7 +112,7 @@ node_image() {
 }
 
 log "resolving the Kafka and OpenSearch jars (harness Maven resolution, cached)"
-JARS="$(cd "$REPO_DIR" && node --import tsx e2e/resolve-jars.ts)" || die "resolving the jars failed"
+JARS="$(cd "$REPO_DIR" && node --import tsx lab/resolve-jars.ts)" || die "resolving the jars failed"
 base_image
 jre_image
 kafka_image
@@ -119,5 +120,5 @@ opensearch_image
 jupyter_image
 node_image
 # Earlier builds of these tags, now untagged, are only disk use.
-docker image prune -f --filter label=helk.e2e.inputs >/dev/null
+docker image prune -f --filter label=helk.local.inputs >/dev/null
 log "images ready"
