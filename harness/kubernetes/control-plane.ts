@@ -39,6 +39,8 @@ export interface ControlPlane {
   readonly servers: readonly ServerHandle[];
   /** A request as the admin; JSON bodies unless `contentType` says otherwise. Never throws on a status. */
   api(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse>;
+  /** Server-side apply of one object as `fieldManager` (conflicts forced, as a deploy tool does). */
+  apply(object: Record<string, any>, fieldManager: string): Promise<ApiResponse>;
   /** Runs the built kubectl against this control plane. */
   kubectl(args: string[]): Promise<{ stdout: string; stderr: string }>;
   stop(): Promise<void>;
@@ -103,6 +105,26 @@ function writeKubeconfig(path: string, url: string, pki: Pki): void {
     "current-context": "helk-test",
   };
   writeFileSync(path, stringify(config), { mode: 0o600 });
+}
+
+/** The REST resource (plural name, scope) of a kind, from the API server's discovery documents. */
+function discoveredResources(api: (method: string, path: string) => Promise<ApiResponse>) {
+  const groups = new Map<string, Promise<{ name: string; kind: string; namespaced: boolean }[]>>();
+  return async (apiVersion: string, kind: string) => {
+    if (!groups.has(apiVersion)) {
+      const path = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      groups.set(
+        apiVersion,
+        api("GET", path).then((res) => {
+          if (res.status !== 200) throw new Error(`discovery of ${apiVersion}: HTTP ${res.status}`);
+          return res.body.resources;
+        }),
+      );
+    }
+    const resource = (await groups.get(apiVersion)!).find((r) => r.kind === kind && !r.name.includes("/"));
+    if (!resource) throw new Error(`the API server serves no ${kind} in ${apiVersion}`);
+    return resource;
+  };
 }
 
 /** Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler and waits until each answers. */
@@ -206,6 +228,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await scheduler.waitUntilReady("GET /healthz", async () => (await healthz(schedulerPort)).status === 200, timeout);
     progress("kube-scheduler ready");
 
+    const resources = discoveredResources(apiCall);
+    const apply = async (object: Record<string, any>, fieldManager: string) => {
+      const { metadata } = object;
+      const resource = await resources(object.apiVersion, object.kind);
+      const base = object.apiVersion.includes("/") ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+      const scope = resource.namespaced ? `/namespaces/${encodeURIComponent(metadata.namespace)}` : "";
+      const query = `fieldManager=${encodeURIComponent(fieldManager)}&force=true`;
+      return apiCall("PATCH", `${base}${scope}/${resource.name}/${encodeURIComponent(metadata.name)}?${query}`, object, "application/apply-patch+yaml");
+    };
+
     return {
       url,
       kubeconfig,
@@ -213,6 +245,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       runDir: dir,
       servers,
       api: apiCall,
+      apply,
       kubectl: (args) => run(bin("kubectl"), ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 }),
       stop: stopAll,
     };
