@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd with Go from the module proxy
-# (wrapper module harness/kubernetes/build) into $HELK_CACHE_DIR/kubernetes/<version>/bin, once: a build is
+# (wrapper module harness/kubernetes/go) into $HELK_CACHE_DIR/kubernetes/<version>/bin, once: a build is
 # reused while the recipe's fingerprint (go.mod, go.sum, sources, flags) is unchanged. Concurrent callers wait
 # on a lock. Prints the bin directory as its last line. The first build takes long (see README); it logs to
 # build.log beside bin/.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-MODULE="$HERE/build"
-VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$MODULE/go.mod")"
-[ -n "$VERSION" ] || { echo "kubernetes build: no 'require k8s.io/kubernetes' line in $MODULE/go.mod" >&2; exit 1; }
+MODULE="$HERE/go"
+VERSION="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2 }' "$MODULE/go.mod")"
+[ -n "$VERSION" ] || { echo "kubernetes build: no k8s.io/kubernetes requirement in $MODULE/go.mod" >&2; exit 1; }
 OUT="${HELK_CACHE_DIR:-$HOME/.cache/helk}/kubernetes/$VERSION"
 BIN="$OUT/bin"
 MINOR="$(echo "$VERSION" | cut -d. -f2)"

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -136,33 +136,39 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dir = makeRunDir("kubernetes");
   const removeRunDir = !keepRunDirs();
   const servers: ServerProcess[] = [];
-  const launch = (name: string, command: string, args: string[]) =>
-    ServerProcess.launch({
+  // Each server has its own directory: a stop kills what `pgrep -f <its directory>` still finds, so no other
+  // server's command line may mention it (shared files live in pki/ and the top directory).
+  const launch = (name: string, args: string[]) => {
+    const runDir = join(dir, name);
+    mkdirSync(runDir);
+    return ServerProcess.launch({
       name,
-      command,
-      args,
-      runDir: dir,
-      logFile: join(dir, `${command.split("/").at(-1)}.log`),
+      command: bin(name),
+      args: args.map((arg) => arg.replaceAll("{dir}", runDir)),
+      runDir,
+      logFile: join(runDir, "server.log"),
       linkToParent: true,
-      // The run directory goes with the last server (etcd, stopped last).
+      // The whole run directory goes once every server has stopped.
       removeRunDir: false,
       stopTimeoutMs: 10_000,
     }).then((server) => (servers.push(server), server));
+  };
   const stopAll = async () => {
     for (const server of [...servers].reverse()) await server.stop();
     if (removeRunDir) rmSync(dir, { recursive: true, force: true });
   };
 
   try {
-    const pki = await makePki(dir);
+    mkdirSync(join(dir, "pki"));
+    const pki = await makePki(join(dir, "pki"));
     const tls = { ca: readFileSync(pki.ca), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), rejectUnauthorized: true };
     const [etcdPort, peerPort, apiPort, controllerManagerPort, schedulerPort] = [
       await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
     ];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const etcd = await launch("etcd", bin("etcd"), [
+    const etcd = await launch("etcd", [
       "--name", "helk-test",
-      "--data-dir", join(dir, "etcd"),
+      "--data-dir", "{dir}/data",
       "--listen-client-urls", etcdUrl,
       "--advertise-client-urls", etcdUrl,
       "--listen-peer-urls", `http://127.0.0.1:${peerPort}`,
@@ -176,10 +182,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     progress(`etcd ready at ${etcdUrl}`);
 
     const url = `https://127.0.0.1:${apiPort}`;
-    const apiserver = await launch("kube-apiserver", bin("kube-apiserver"), [
+    const apiserver = await launch("kube-apiserver", [
       "--etcd-servers", etcdUrl,
       "--bind-address", "127.0.0.1",
       "--advertise-address", "127.0.0.1",
+      // The `kubernetes` Service gets no endpoints: a loopback address may not be published, and no pod runs here.
+      "--endpoint-reconciler-type", "none",
       "--secure-port", String(apiPort),
       "--tls-cert-file", pki.servingCert,
       "--tls-private-key-file", pki.servingKey,
@@ -189,7 +197,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       "--service-account-issuer", "https://kubernetes.default.svc",
       "--service-cluster-ip-range", SERVICE_CIDR,
       "--authorization-mode", "Node,RBAC",
-      "--cert-dir", join(dir, "apiserver-certs"),
+      "--cert-dir", "{dir}/certs",
       "--profiling=false",
     ]);
     const apiCall = (method: string, path: string, body?: unknown, contentType?: string) =>
@@ -200,20 +208,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeconfig = join(dir, "admin.kubeconfig");
     writeKubeconfig(kubeconfig, url, pki);
     const common = ["--kubeconfig", kubeconfig, "--bind-address", "127.0.0.1", "--leader-elect=false"];
-    const controllerManager = await launch("kube-controller-manager", bin("kube-controller-manager"), [
+    const controllerManager = await launch("kube-controller-manager", [
       ...common,
       "--secure-port", String(controllerManagerPort),
       "--service-account-private-key-file", pki.serviceAccountKey,
       "--root-ca-file", pki.ca,
-      "--cert-dir", join(dir, "controller-manager-certs"),
+      "--cert-dir", "{dir}/certs",
       // Without kubelets no Node reports status: the node lifecycle controller would taint every Node unreachable
       // and evict the pods bound to it.
       "--controllers", "*,-node-lifecycle-controller",
     ]);
-    const scheduler = await launch("kube-scheduler", bin("kube-scheduler"), [
+    const scheduler = await launch("kube-scheduler", [
       ...common,
       "--secure-port", String(schedulerPort),
-      "--cert-dir", join(dir, "scheduler-certs"),
+      "--cert-dir", "{dir}/certs",
     ]);
     // Their serving certificates are self-signed for this run; the check stays on loopback.
     const healthz = (port: number) => httpsJson(`https://127.0.0.1:${port}/healthz`, { method: "GET", tls: { rejectUnauthorized: false } });
