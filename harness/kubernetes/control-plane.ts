@@ -153,9 +153,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       stopTimeoutMs: 10_000,
     }).then((server) => (servers.push(server), server));
   };
+  // Last started first; every server is stopped even when one of them fails to stop cleanly.
   const stopAll = async () => {
-    for (const server of [...servers].reverse()) await server.stop();
+    const failures: unknown[] = [];
+    for (const server of [...servers].reverse()) await server.stop().catch((error: unknown) => failures.push(error));
     if (removeRunDir) rmSync(dir, { recursive: true, force: true });
+    if (failures.length > 0) throw failures[0];
   };
 
   try {
