@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_CONSUMER_GROUP, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../lib/contract/names.ts";
 
 /**
  * The one schema of a HELK deployment: every `helk:` key of a stack file (`stacks/Pulumi.<stack>.yaml`).
@@ -74,11 +75,11 @@ const kafka = z
     /** Published port of the first broker (the next brokers get the next ports); null: not published. Default 9092. */
     port: port.nullable().default(9092),
     /** Topics the enrichment consumes. Default ["winlogbeat"]. */
-    eventTopics: z.array(z.string()).min(1).default(["winlogbeat"]),
+    eventTopics: z.array(z.string()).min(1).default(() => [...DEFAULT_EVENT_TOPICS]),
     /** Where events that cannot be processed go. Default "helk-dead-letter". */
-    deadLetterTopic: z.string().default("helk-dead-letter"),
+    deadLetterTopic: z.string().default(DEFAULT_DEAD_LETTER_TOPIC),
     /** Topics created by the kafka-topics setup job. Default: winlogbeat and helk-dead-letter. */
-    topics: z.array(topic).min(1).prefault([{ name: "winlogbeat" }, { name: "helk-dead-letter", partitions: 1 }]),
+    topics: z.array(topic).min(1).prefault([...DEFAULT_EVENT_TOPICS.map((name) => ({ name })), { name: DEFAULT_DEAD_LETTER_TOPIC, partitions: 1 }]),
   })
   .strict()
   .prefault({});
@@ -133,7 +134,7 @@ const enrichment = z
     /** Consumer instances sharing the partitions of one consumer group. Default 1. */
     replicas: z.number().int().min(1).max(20).default(1),
     /** Default "helk-enrichment". */
-    consumerGroup: z.string().min(1).default("helk-enrichment"),
+    consumerGroup: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
     /**
      * MITRE ATT&CK bundle (STIX JSON, plain or gzipped) the service and the ATT&CK load job read, as a file on the
      * Docker host: bind-mounted read-only into those containers (docker target only; it must be readable by uid

@@ -1,9 +1,11 @@
 import { publishedHost, type HelkConfig } from "./config.ts";
 import { dashboardsComponent, type DashboardsEndpoint } from "./dashboards.ts";
-import { engineComponent, type EngineEndpoint } from "./engine.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
+import { engineComponent } from "./engine.ts";
 import { enrichmentComponent, type EnrichmentEndpoint } from "./enrichment.ts";
 import { jupyterComponent, type JupyterEndpoint } from "./jupyter.ts";
-import { kafkaComponent, type KafkaEndpoint } from "./kafka.ts";
+import { kafkaComponent } from "./kafka.ts";
 import type { JobSpec, ServiceSpec, Topology, Workload } from "./model.ts";
 import { SETUP_JOBS, setupJobs } from "./setup.ts";
 

@@ -6,11 +6,10 @@
 /** Placeholder for the instance number (0, 1, ...) of a stateful workload in env values. */
 export const ORDINAL = "{{ordinal}}";
 
-/** Keys of the credentials every renderer can inject (Kubernetes: keys of the credentials Secret). */
-export type CredentialKey = "engine-password" | "dashboards-password" | "jupyter-token";
+/** Credential keys and env values (plain text, which may contain {@link ORDINAL}, or a credential reference). */
+import type { CredentialKey, EnvValue } from "../lib/contract/env.ts";
 
-/** An env value: plain text (may contain {@link ORDINAL}), or a credential injected by the renderer. */
-export type EnvValue = string | { credential: CredentialKey };
+export type { CredentialKey, EnvValue };
 
 export interface PortSpec {
   /** IANA-style name (Kubernetes port name, at most 15 chars). */

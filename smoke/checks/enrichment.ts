@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "../../lib/contract/names.ts";
 import { EngineError, type Engine } from "../../lib/engine.ts";
 import type { StackEndpoints } from "../endpoints.ts";
 import { excerpt, httpGet, under } from "../http.ts";
@@ -6,8 +7,8 @@ import { probeEvents, probeTag, type ProbeEvents } from "../probe.ts";
 import { errorMessage, type CheckContext, type CheckGroup, type CheckOutcome } from "../runner.ts";
 import type { KafkaSession } from "./kafka.ts";
 
-export const eventsPattern = "helk-events-*";
-export const processNetworkPattern = "helk-process-network-*";
+const eventsPattern = `${EVENTS_INDEX_PREFIX}*`;
+const processNetworkPattern = `${PROCESS_NETWORK_INDEX_PREFIX}*`;
 const pollIntervalMs = 500;
 
 /**
