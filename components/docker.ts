@@ -76,7 +76,7 @@ export class DockerDeployment extends pulumi.ComponentResource {
 function dockerImage(prefix: string, spec: ImageSpec, pull: boolean, parent: pulumi.Resource): pulumi.Output<string> {
   const resourceName = `${prefix}-image-${spec.ref.replace(/[^a-zA-Z0-9.-]+/g, "-")}`;
   if (spec.build)
-    // Context is the project root (Pulumi runs the program there): the image holds the whole project.
+    // Context is the project root (Pulumi runs the program there); the Dockerfile copies the runtime folders only.
     return new docker.Image(
       resourceName,
       { imageName: spec.ref, build: { context: ".", dockerfile: spec.build.dockerfile, args: spec.build.args }, skipPush: true },

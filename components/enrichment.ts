@@ -32,7 +32,7 @@ export const ENRICHMENT_DOCKERFILE = "enrichment/Dockerfile";
 
 /**
  * The enrichment service (issue 4's `enrichment/main.ts`), configured only through the env of its contract.
- * The image holds the whole project, so setup jobs run `helk` from it too. Health check needs node (fetch of
+ * The image holds the `helk` CLI too, so setup jobs run from it. Health check needs node (fetch of
  * `/readyz`).
  */
 export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; endpoint: EnrichmentEndpoint } {

@@ -12,7 +12,7 @@ import type { EnvValue, HostFileMount, JobSpec } from "./model.ts";
 export interface SetupArgs {
   /** Which jobs run (`helk:setup`; default: all that apply). */
   settings: HelkConfig["setup"];
-  /** The jobs run `helk` from the enrichment image (it holds the whole project). */
+  /** The jobs run `helk` from the enrichment image (it holds the CLI). */
   enrichment: HelkConfig["enrichment"];
   kafka: KafkaEndpoint;
   engine: EngineEndpoint;
