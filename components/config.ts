@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { credentialsSecretName } from "./names.ts";
 import { DEFAULT_CONSUMER_GROUP, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../lib/contract/names.ts";
 
 /**
@@ -249,8 +250,8 @@ const kubernetes = z
     storageClass: z.string().optional(),
     /** Schedulable nodes; replicas with required anti-affinity may not exceed it. Default 3. */
     nodes: z.number().int().min(1).default(3),
-    /** Name of the Secret holding credentials (keys: engine-password, dashboards-password, jupyter-token). */
-    credentialsSecret: z.string().default("helk-credentials"),
+    /** Name of the Secret holding credentials (keys: engine-password, dashboards-password, jupyter-token). Default `<helk:name>-credentials`. */
+    credentialsSecret: z.string().optional(),
   })
   .strict()
   .prefault({});
@@ -405,7 +406,8 @@ const defaultImages = {
 } as const;
 
 /** The validated deployment, with every engine-dependent default resolved. */
-export type HelkConfig = Omit<Parsed, "engine" | "dashboards" | "kafka"> & {
+export type HelkConfig = Omit<Parsed, "engine" | "dashboards" | "kafka" | "kubernetes"> & {
+  kubernetes: Parsed["kubernetes"] & { credentialsSecret: string };
   engine: Parsed["engine"] & { image: string; security: boolean };
   dashboards: Parsed["dashboards"] & { kind: "kibana" | "opensearch-dashboards"; image: string };
   kafka: Omit<Parsed["kafka"], "topics"> & { topics: KafkaTopic[] };
@@ -440,6 +442,7 @@ export function parseHelkConfig(raw: unknown): HelkConfig {
     },
     engine: { ...parsed.engine, image: parsed.engine.image ?? defaultImages[parsed.engine.kind], security: engineSecurityOn(parsed) },
     dashboards: { ...parsed.dashboards, kind: dashboardsKind, image: parsed.dashboards.image ?? defaultImages[dashboardsKind] },
+    kubernetes: { ...parsed.kubernetes, credentialsSecret: parsed.kubernetes.credentialsSecret ?? credentialsSecretName(parsed.name) },
   };
 }
 
