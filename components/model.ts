@@ -57,9 +57,15 @@ export interface ImageSpec {
 }
 
 interface WorkloadBase {
-  /** Short name, unique in the deployment (`kafka`, `engine`, ...); resource names are `<prefix>-<name>`. */
+  /**
+   * Short name, unique in the deployment (`kafka`, `engine`, ...); resource names derive from it (names.ts). Part of
+   * the state's identity: renaming a workload replaces everything named after it.
+   */
   name: string;
-  /** Human-readable component name, also the Pulumi component type (`helk:docker:<title>`). */
+  /**
+   * Human-readable component name, for people only. Stacks deployed before the fixed type tokens
+   * (`helk:docker:Service`/`Job`) carry it in their URNs (`helk:docker:<title>`, kept as an alias): keep it stable.
+   */
   title: string;
   image: ImageSpec;
   /** Full argv replacing the image's entrypoint; undefined: the image's own. */
