@@ -5,6 +5,7 @@ import * as engineEnv from "../lib/contract/engine-env.ts";
 import { engineSecurityFromEnv } from "../lib/contract/setup-env.ts";
 import { topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
+import { retry } from "../lib/retry.ts";
 
 // Not detected as a named export of the CommonJS module by Node.
 const { ConfigResourceTypes } = kafkajs;
@@ -17,17 +18,9 @@ const DEFAULT_WAIT_SECONDS = 600;
  * together with the servers on Kubernetes, so "not answering yet" is normal for a while.
  */
 async function untilDone<T>(what: string, waitSeconds: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (Date.now() > deadline) throw new Error(`${what}: gave up after ${waitSeconds} s (${tries} tries): ${message}`);
-      console.error(`${what}: not yet (${message}); retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * tries)));
-    }
-  }
+  return retry(what, attempt, { initialDelayMs: 500, maxDelayMs: 10_000, maxElapsedMs: waitSeconds * 1000 }, {
+    onRetry: ({ error }) => console.error(`${what}: not yet (${error instanceof Error ? error.message : String(error)}); retrying`),
+  });
 }
 
 /** Creates missing topics, grows partitions and sets retention of existing ones; never deletes. */
