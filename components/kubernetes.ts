@@ -2,7 +2,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import type { HelkConfig } from "./config.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
-import { ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
+import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
 import { defaultDenyPolicyName, headlessServiceName, ingressPolicyName, instanceName, volumeClaimName, workloadName } from "./names.ts";
 
 /** Env var holding the pod's own name; `$(HELK_POD_NAME)` in other env values is expanded by the kubelet. */
@@ -143,7 +143,7 @@ class ChartRenderer {
       select: false,
       automountServiceAccountToken: false,
       securityContext: podSecurity(spec),
-      backoffLimit: 10,
+      backoffLimit: KUBERNETES_POLICY.jobBackoffLimit,
     });
     job.select(kplus.LabelSelector.of({ labels: this.labels(spec.name) }));
     job.addContainer(this.container(spec));
@@ -158,6 +158,7 @@ class ChartRenderer {
     const props: kplus.ContainerProps = {
       name: spec.name,
       image: spec.image.ref,
+      // Images are pinned (config refuses "latest"), so a present one is the right one (cdk8s-plus default: Always).
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       envVariables: env,
       ...(command ? { command } : {}),
@@ -177,13 +178,13 @@ class ChartRenderer {
     return {
       ...props,
       ports: spec.ports.map((p) => ({ number: p.port, name: p.name })),
-      readiness: kplus.Probe.fromCommand(health.command, { ...probe, failureThreshold: 3 }),
+      readiness: kplus.Probe.fromCommand(health.command, { ...probe, failureThreshold: KUBERNETES_POLICY.readinessFailures }),
       startup: kplus.Probe.fromTcpSocket({
         port: firstPort,
         ...probe,
         failureThreshold: Math.ceil(health.startPeriodSeconds / health.intervalSeconds) + health.retries,
       }),
-      liveness: kplus.Probe.fromTcpSocket({ port: firstPort, ...probe, failureThreshold: 6 }),
+      liveness: kplus.Probe.fromTcpSocket({ port: firstPort, ...probe, failureThreshold: KUBERNETES_POLICY.livenessFailures }),
     };
   }
 

@@ -11,6 +11,21 @@ import type { CredentialKey, EnvValue } from "../lib/contract/env.ts";
 
 export type { CredentialKey, EnvValue };
 
+/**
+ * Restart and retry policy the model does not carry per workload, in one table so that the two targets'
+ * differences are stated here and not only inside a renderer. Docker marks a service unhealthy after
+ * `health.retries` failed checks, restarts containers only when they exit (`unless-stopped`) and runs a job once
+ * (`restart: "no"`); Kubernetes applies the values below.
+ */
+export const KUBERNETES_POLICY = {
+  /** Failed readiness checks (the model's health command) before a pod leaves its Service. */
+  readinessFailures: 3,
+  /** Failed TCP checks of the first port before the kubelet restarts the container (never the health command: a slow engine is not dead). */
+  livenessFailures: 6,
+  /** Retries of a Job's pod (with the cluster's backoff) before the Job fails: servers it configures may start after it. */
+  jobBackoffLimit: 10,
+} as const;
+
 export interface PortSpec {
   /** IANA-style name (Kubernetes port name, at most 15 chars). */
   name: string;
