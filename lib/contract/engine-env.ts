@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { EngineOptions } from "../engine.ts";
-import { flag, parseEnv, type EnvValue } from "./env.ts";
+import { flag, httpClientEnv, parseEnv, type EnvValue } from "./env.ts";
 
 /** How a client of ours reaches the search engine, as the engine component describes it. */
 export interface EngineEndpoint {
@@ -14,19 +14,11 @@ export interface EngineEndpoint {
 }
 
 /** The engine client variables: the enrichment service, every setup job and Jupyter get them. */
-export const ENGINE_ENV = {
-  kind: "HELK_ENGINE_KIND",
-  url: "HELK_ENGINE_URL",
-  username: "HELK_ENGINE_USERNAME",
-  password: "HELK_ENGINE_PASSWORD",
-  insecureTls: "HELK_ENGINE_INSECURE_TLS",
-} as const;
+const client = httpClientEnv("HELK_ENGINE", ["elasticsearch", "opensearch"]);
+export const ENGINE_ENV = { ...client.names, insecureTls: "HELK_ENGINE_INSECURE_TLS" } as const;
 
 export const engineEnvShape = {
-  [ENGINE_ENV.kind]: z.enum(["elasticsearch", "opensearch"]),
-  [ENGINE_ENV.url]: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-  [ENGINE_ENV.username]: z.string().min(1).optional(),
-  [ENGINE_ENV.password]: z.string().optional(),
+  ...client.shape,
   /** Skip TLS verification: OpenSearch's security plugin serves HTTPS with its demo certificates. */
   [ENGINE_ENV.insecureTls]: flag(),
 } as const;

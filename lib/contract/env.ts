@@ -12,6 +12,26 @@ export type CredentialKey = "engine-password" | "dashboards-password" | "jupyter
 /** An env value as the deploy side writes it: plain text, or a credential the renderer injects. */
 export type EnvValue = string | { credential: CredentialKey };
 
+type HttpClientEnvShape<P extends string, K extends readonly [string, ...string[]]> = Record<`${P}_KIND`, z.ZodEnum<{ [k in K[number]]: k }>> &
+  Record<`${P}_URL`, z.ZodURL> &
+  Record<`${P}_USERNAME`, z.ZodOptional<z.ZodString>> &
+  Record<`${P}_PASSWORD`, z.ZodOptional<z.ZodString>>;
+
+/**
+ * What a client of an HTTP server reads, under one prefix: which product (one of `kinds`), its http(s) URL and
+ * the optional basic-auth login. Returns the variable names and their schema.
+ */
+export function httpClientEnv<P extends string, const K extends readonly [string, ...string[]]>(prefix: P, kinds: K) {
+  const names = { kind: `${prefix}_KIND`, url: `${prefix}_URL`, username: `${prefix}_USERNAME`, password: `${prefix}_PASSWORD` } as const;
+  const shape = {
+    [names.kind]: z.enum(kinds),
+    [names.url]: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    [names.username]: z.string().min(1).optional(),
+    [names.password]: z.string().optional(),
+  } as HttpClientEnvShape<P, K>;
+  return { names, shape };
+}
+
 /** A comma-separated list with empty items dropped; at least one item. */
 export const commaList = (what: string) =>
   z

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { engineEnvShape } from "./engine-env.ts";
-import { parseEnv, wholeNumber, type EnvValue } from "./env.ts";
+import { httpClientEnv, parseEnv, wholeNumber, type EnvValue } from "./env.ts";
 
 /** The engine-security job: the engine superuser's env plus the `kibana_system` password it sets. */
 export const ENGINE_SECURITY_ENV = { kibanaSystemPassword: "HELK_KIBANA_SYSTEM_PASSWORD" } as const;
@@ -19,19 +19,11 @@ export function engineSecurityFromEnv(env: Record<string, string | undefined> = 
 }
 
 /** The dashboards import job: where the UI is, how long to wait for it, and who to log in as. */
-export const DASHBOARDS_ENV = {
-  kind: "HELK_DASHBOARDS_KIND",
-  url: "HELK_DASHBOARDS_URL",
-  username: "HELK_DASHBOARDS_USERNAME",
-  password: "HELK_DASHBOARDS_PASSWORD",
-  waitSeconds: "HELK_DASHBOARDS_WAIT_SECONDS",
-} as const;
+const client = httpClientEnv("HELK_DASHBOARDS", ["kibana", "opensearch-dashboards"]);
+export const DASHBOARDS_ENV = { ...client.names, waitSeconds: "HELK_DASHBOARDS_WAIT_SECONDS" } as const;
 
 export const dashboardsImportEnvShape = {
-  [DASHBOARDS_ENV.kind]: z.enum(["kibana", "opensearch-dashboards"]),
-  [DASHBOARDS_ENV.url]: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-  [DASHBOARDS_ENV.username]: z.string().min(1).optional(),
-  [DASHBOARDS_ENV.password]: z.string().optional(),
+  ...client.shape,
   [DASHBOARDS_ENV.waitSeconds]: wholeNumber(0).default(0),
 } as const;
 
