@@ -1,6 +1,7 @@
 import { startOrder, type DeploymentModel } from "./deployment.ts";
-import { SERVICE_ACCOUNT_DIR } from "./job-wait.ts";
+import { SERVICE_ACCOUNT_DIR } from "../setup/job-wait.ts";
 import type { Workload } from "./model.ts";
+import { setupReaderName, workloadName } from "./names.ts";
 import { helkCommand } from "./setup.ts";
 
 /** Argo CD applies a wave only once everything of the waves before is healthy (a Job: completed). */
@@ -33,14 +34,15 @@ type Manifest = Record<string, any>;
 export function addStartOrder(objects: Manifest[], model: DeploymentModel, prefix: string, namespace: string): Manifest[] {
   const workloads = [...model.services, ...model.jobs];
   const byName = new Map(workloads.map((w) => [w.name, w]));
+  const byObjectName = new Map(workloads.map((w) => [workloadName(prefix, w.name), w]));
   const waves = startWaves(model);
-  const resourceName = (name: string) => `${prefix}-${name}`;
+  const resourceName = (name: string) => workloadName(prefix, name);
   const ref = (w: Workload) => {
     const [group, kind] = w.kind === "job" ? ["batch", "Job"] : ["apps", w.stateful ? "StatefulSet" : "Deployment"];
     return `${group}/namespaces/${namespace}/${kind}/${resourceName(w.name)}`;
   };
   const waited = [...new Set(workloads.flatMap((w) => w.after))].map(resourceName);
-  const reader = resourceName("setup-reader");
+  const reader = setupReaderName(prefix);
   const labels = { "app.kubernetes.io/instance": prefix, "app.kubernetes.io/part-of": "helk" };
   const readerObjects: Manifest[] =
     waited.length === 0
@@ -74,7 +76,7 @@ export function addStartOrder(objects: Manifest[], model: DeploymentModel, prefi
 
   const ordered = objects.map((object) => {
     if (!["StatefulSet", "Deployment", "Job"].includes(object.kind)) return object;
-    const workload = byName.get(String(object.metadata.name).slice(prefix.length + 1));
+    const workload = byObjectName.get(object.metadata.name);
     if (!workload) return object;
     const dependsOn = [...workload.uses, ...workload.after].map((dep) => ref(byName.get(dep)!));
     if (workload.after.length > 0) dependsOn.push(...readerRefs);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { inClusterApi } from "../../components/job-wait.ts";
+import { inClusterApi } from "../../setup/job-wait.ts";
 
 // Waiting itself runs against a real API server in test/kubernetes/cluster.k8s.test.ts.
 describe("helk setup wait-jobs: the pod's view of its cluster", () => {
