@@ -31,7 +31,8 @@ export default defineConfig({
         test: {
           name: "kubernetes",
           include: ["test/**/*.k8s.test.ts"],
-          testTimeout: 300_000,
+          // Controllers and the CLI answer within seconds, minutes when CI loads the machine.
+          testTimeout: 600_000,
           // The first run builds the control plane (harness/kubernetes/build.sh) in the suite's setup.
           hookTimeout: 3_600_000,
           fileParallelism: false,

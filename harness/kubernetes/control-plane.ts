@@ -130,7 +130,7 @@ function discoveredResources(api: (method: string, path: string) => Promise<ApiR
 /** Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler and waits until each answers. */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const progress = options.onProgress ?? (() => undefined);
-  const timeout = options.readyTimeoutMs ?? 120_000;
+  const timeout = options.readyTimeoutMs ?? 300_000;
   const binDir = await kubernetesBinaries();
   const bin = (name: string) => join(binDir, name);
   const dir = makeRunDir("kubernetes");

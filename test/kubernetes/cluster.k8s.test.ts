@@ -178,7 +178,7 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
     it("lets the controllers create exactly the pods restricted admits", async () => {
       const workloads = podTemplates(manifests).map(refOf);
       const violating = new Set(Object.keys(EXPECTED_VIOLATIONS[stack]!).filter((ref) => workloads.includes(ref)));
-      const refusals = await until("every workload has pods or a refusal", 120_000, async () => {
+      const refusals = await until("every workload has pods or a refusal", 300_000, async () => {
         const events = ok(await cp.api("GET", `/api/v1/namespaces/${namespace}/events`), "list events").items as any[];
         const replicaSets = ok(await cp.api("GET", `/apis/apps/v1/namespaces/${namespace}/replicasets`), "list replicasets").items as any[];
         const deploymentOf = new Map(replicaSets.map((rs) => [rs.metadata.name, rs.metadata.ownerReferences?.[0]?.name]));
@@ -224,7 +224,7 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
 
     it("binds every pod, the Kafka brokers and the engine nodes one per node, within each node's resources", async () => {
       const expectedPods = podTemplates(manifests).reduce((n, m) => n + (m.kind === "Job" ? 1 : (m.spec.replicas ?? 1)), 0);
-      const pods = await until("every pod bound to a node", 180_000, async () => {
+      const pods = await until("every pod bound to a node", 300_000, async () => {
         const byWorkload = await podsByWorkload(namespace);
         const all = [...byWorkload.values()].flat();
         return all.length === expectedPods && all.every((p) => p.spec.nodeName) ? byWorkload : undefined;
@@ -254,7 +254,7 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
       for (const budget of budgets) {
         const workload = podTemplates(manifests).find((m) => m.metadata.name === budget.metadata.name)!;
         const replicas = workload.spec.replicas;
-        const status = await until(`status of PDB ${budget.metadata.name}`, 60_000, async () => {
+        const status = await until(`status of PDB ${budget.metadata.name}`, 180_000, async () => {
           const res = ok(await cp.api("GET", `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets/${budget.metadata.name}`), "get pdb");
           return res.status?.expectedPods === replicas ? res.status : undefined;
         });
@@ -272,7 +272,7 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
         cp.api("PATCH", `/apis/apps/v1/namespaces/${namespace}/statefulsets/${kafka}/scale`, { spec: { replicas } }, "application/merge-patch+json");
       ok(await scale(4), "scale kafka to 4");
       try {
-        const condition = await until(`${kafka}-3 found unschedulable`, 60_000, async () => {
+        const condition = await until(`${kafka}-3 found unschedulable`, 180_000, async () => {
           const res = await cp.api("GET", `/api/v1/namespaces/${namespace}/pods/${kafka}-3`);
           return res.body?.status?.conditions?.find((c: any) => c.type === "PodScheduled" && c.status === "False");
         });
@@ -323,7 +323,8 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
       const accountDir = await serviceAccountFiles(namespace, attackLoad.spec.template.spec.serviceAccountName);
       // The init container's command, on this machine (the image holds the same project).
       const waiter = runHelk([...init.command.slice(init.command.indexOf("cli/helk.ts") + 1), "--service-account-dir", accountDir]);
-      await until("the waiter polls the pending Job", 60_000, async () => (waiter.output().includes("waiting for setup Jobs") ? true : undefined));
+      // Starting the CLI (tsx) takes seconds, minutes on a loaded machine.
+      await until("the waiter polls the pending Job", 300_000, async () => (waiter.output().includes("waiting for setup Jobs") ? true : undefined));
       await sleep(6_000);
       expect(waiter.exitCode(), waiter.output()).toBeNull();
       // Be the kubelet: the index templates Job's pod succeeded, so the Job controller completes the Job.
@@ -366,7 +367,7 @@ describe.each(kubernetesStacks)("stack %s on a real control plane", (stack) => {
         "bind view",
       );
       const waiter = runHelk(["setup", "wait-jobs", failing, "--service-account-dir", accountDir]);
-      await until("the failing Job's pod", 60_000, async () => ((await podsByWorkload(namespace)).get(`Job/${failing}`) ? true : undefined));
+      await until("the failing Job's pod", 180_000, async () => ((await podsByWorkload(namespace)).get(`Job/${failing}`) ? true : undefined));
       await finishJobPod(namespace, failing, "Failed");
       expect(await waiter.exited, waiter.output()).toBe(1);
       expect(waiter.output()).toMatch(new RegExp(`setup Job ${failing} failed \\(BackoffLimitExceeded`));
