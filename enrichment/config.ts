@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
+import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
 
 const list = (what: string) =>
   z
@@ -37,6 +37,8 @@ const schema = z.object({
   HELK_JOIN_MAX_AGE_MS: integer(1).default(DEFAULT_JOIN_OPTIONS.maxAgeMs),
   HELK_JOIN_WAIT_MS: integer(0).default(DEFAULT_JOIN_OPTIONS.waitMs),
   HELK_JOIN_MAX_WAITING: integer(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
+  /** Events whose own time is further than this from their shipper's are flagged `clock_skewed`. */
+  HELK_CLOCK_SKEW_THRESHOLD_SECONDS: integer(1).default(DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS),
   /** Documents per bulk request (a Kafka batch is split into requests of at most this many). */
   HELK_BULK_MAX_DOCS: integer(1).default(2000),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */

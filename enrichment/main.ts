@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       waitMs: config.HELK_JOIN_WAIT_MS,
       maxWaiting: config.HELK_JOIN_MAX_WAITING,
     },
+    clockSkewThresholdSeconds: config.HELK_CLOCK_SKEW_THRESHOLD_SECONDS,
   });
   const engine = createEngine({
     kind: config.HELK_ENGINE_KIND,
