@@ -161,8 +161,19 @@ function azureEventData(v: unknown): Json {
   return isObject(parsed) ? parsed : reject(`EventData must hold a JSON object, got ${describe(parsed)}`);
 }
 
-/** Strings kept as written (no number or entity guessing beyond XML's own), `Data` always a list. */
-let xmlParser: XMLParser | undefined;
+/**
+ * Values kept as strings, exactly as written (no trimming, no number parsing), `Data` always a list. Windows
+ * writes control characters as numeric references (`&#13;&#10;`), which this version of the parser decodes only
+ * with `htmlEntities` on (it then also knows HTML's named entities, which Windows never writes).
+ */
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  htmlEntities: true,
+  isArray: (name) => name === "Data",
+});
 
 /**
  * The fields of a Windows event's data XML: `<EventData>` with `<Data Name="x">value</Data>` (unnamed `Data`
@@ -170,7 +181,6 @@ let xmlParser: XMLParser | undefined;
  * fields.
  */
 function eventDataXml(text: string): Json {
-  xmlParser ??= new XMLParser({ ignoreAttributes: false, parseTagValue: false, parseAttributeValue: false, trimValues: false, isArray: (name) => name === "Data" });
   let root: Json;
   try {
     root = xmlParser.parse(text, true) as Json;
@@ -178,19 +188,23 @@ function eventDataXml(text: string): Json {
     return reject(`EventData is not well-formed XML: ${(err as Error).message.slice(0, 200)}`);
   }
   const data: Json = {};
-  if (isObject(root.EventData)) {
+  // An element without children (`<EventData/>`) parses to "": an event without data.
+  if (root.EventData !== undefined) {
+    const items = isObject(root.EventData) && Array.isArray(root.EventData.Data) ? (root.EventData.Data as unknown[]) : [];
     let unnamed = 0;
-    for (const item of (root.EventData.Data as unknown[] | undefined) ?? []) {
-      if (isObject(item)) {
-        const name = item["@_Name"];
-        data[typeof name === "string" && name !== "" ? name : `param${++unnamed}`] = xmlText(item["#text"]);
-      } else data[`param${++unnamed}`] = xmlText(item);
+    for (const item of items) {
+      const name = isObject(item) ? item["@_Name"] : undefined;
+      data[typeof name === "string" && name !== "" ? name : `param${++unnamed}`] = xmlText(isObject(item) ? item["#text"] : item);
     }
     return data;
   }
-  if (isObject(root.UserData)) {
-    const inner = Object.entries(root.UserData).find(([name]) => !name.startsWith("@_"))?.[1];
-    if (isObject(inner)) for (const [name, value] of Object.entries(inner)) if (!name.startsWith("@_")) data[name] = isObject(value) || Array.isArray(value) ? JSON.stringify(value) : xmlText(value);
+  if (root.UserData !== undefined) {
+    const inner = isObject(root.UserData) ? Object.entries(root.UserData).find(([name]) => !name.startsWith("@_"))?.[1] : undefined;
+    if (isObject(inner)) {
+      for (const [name, value] of Object.entries(inner)) {
+        if (!name.startsWith("@_")) data[name] = typeof value === "object" && value !== null ? JSON.stringify(value) : xmlText(value);
+      }
+    }
     return data;
   }
   return reject("EventData XML has neither <EventData> nor <UserData> at its root");
