@@ -122,10 +122,16 @@ export function normalize(view: EventView, channel: string, fallbackTime: number
   return doc;
 }
 
+/** The event's own time as it wrote it: Sysmon's `UtcTime` (none when absent, null or `-`). */
+function ownTime(view: EventView): unknown {
+  const utcTime = view.data.UtcTime;
+  return utcTime === null || utcTime === "-" ? undefined : utcTime;
+}
+
 /** `UtcTime` (Sysmon, UTC without zone) when present, else the shipper's `@timestamp`, else `fallbackTime`. */
 function eventTimestamp(view: EventView, fallbackTime: number): string {
-  const utcTime = view.data.UtcTime;
-  if (utcTime !== undefined && utcTime !== null && utcTime !== "-") {
+  const utcTime = ownTime(view);
+  if (utcTime !== undefined) {
     return isoTime(utcTime) ?? reject(`UtcTime must be a time "YYYY-MM-DD hh:mm:ss.sss", got ${describe(utcTime)}`);
   }
   const shipper = view.shipperTimestamp;
@@ -139,8 +145,7 @@ function eventTimestamp(view: EventView, fallbackTime: number): string {
  * the event time is the shipper's time, or the shipper's time is not a time.
  */
 function recordShipperTime(doc: EventDocument, view: EventView): void {
-  const utcTime = view.data.UtcTime;
-  if (utcTime === undefined || utcTime === null || utcTime === "-") return;
+  if (ownTime(view) === undefined) return;
   const shipper = isoTime(view.shipperTimestamp);
   if (shipper === undefined) return;
   doc.shipper_timestamp = shipper;
