@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { createReadStream } from "node:fs";
+import { createReadStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -29,6 +29,12 @@ export function helk(args: string[], env: Record<string, string> = {}, stdinFile
     if (stdinFile === undefined) child.stdin?.end();
     else createReadStream(stdinFile).pipe(child.stdin!);
   });
+}
+
+/** Writes `endpoints` as the stack's `endpoints` output (the file `--endpoints FILE` reads); returns the file. */
+export function writeEndpointsFile(file: string, endpoints: object): string {
+  writeFileSync(file, JSON.stringify({ endpoints }));
+  return file;
 }
 
 /** Runs `helk smoke ARGS` (see `helk`). */
