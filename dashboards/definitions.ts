@@ -11,6 +11,9 @@ import type { Dashboard, DataView, FieldType } from "./model.ts";
 /** Fields of an enriched event (the enrichment service's schema); the joined documents carry the same names. */
 const eventFields: Record<string, FieldType> = {
   "@timestamp": "date",
+  shipper_timestamp: "date",
+  clock_skew_seconds: "double",
+  clock_skewed: "boolean",
   event_id: "integer",
   channel: "keyword",
   host_name: "keyword",
@@ -58,7 +61,7 @@ export const processNetworkDataView: DataView = {
   pattern: "helk-process-network-*",
   name: "HELK process network connections",
   timeField: "@timestamp",
-  fields: { ...eventFields, join_key: "keyword" },
+  fields: { ...eventFields, join_key: "keyword", process_timestamp: "date" },
 };
 
 export const mitreAttackDataView: DataView = {
@@ -172,6 +175,18 @@ export const sysmonAttackDashboard: Dashboard = {
       filter: "event_id:1",
       query: { kind: "top_values", fields: ["parent_process_name", "process_name"], size: 20, separator: " → " },
       grid: { x: 16, y: 30, w: 32, h: 16 },
+    },
+    {
+      id: "helk-clock-skewed-hosts",
+      title: "Hosts with clock skew (Sysmon time far from the shipper's)",
+      description:
+        "Events whose own time (UtcTime) is further from their shipper's time than the enrichment threshold " +
+        "(clock_skewed): clocks reset, VM snapshots restored, wrong time zones, tampering. Their events sit in the daily " +
+        "index of their own time; shipper_timestamp and clock_skew_seconds say by how much.",
+      dataView: eventsDataView,
+      filter: "clock_skewed:true",
+      query: { kind: "top_values", fields: ["host_name"], size: 20 },
+      grid: { x: 0, y: 46, w: 48, h: 12 },
     },
   ],
 };

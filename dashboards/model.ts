@@ -8,7 +8,7 @@
  */
 
 /** Engine field types the generators need to know (aggregatable or not, how the products label them). */
-export type FieldType = "date" | "keyword" | "long" | "integer" | "float" | "ip" | "boolean" | "text";
+export type FieldType = "date" | "keyword" | "long" | "integer" | "float" | "double" | "ip" | "boolean" | "text";
 
 /** A data view (Kibana) / index pattern (OpenSearch Dashboards) over one index pattern. */
 export interface DataView {

@@ -68,6 +68,7 @@ export function productFieldType(type: FieldType): string {
     case "long":
     case "integer":
     case "float":
+    case "double":
       return "number";
     default:
       return type;

@@ -3,7 +3,7 @@ import { attackEnvShape } from "../lib/contract/attack-env.ts";
 import { engineEnvShape } from "../lib/contract/engine-env.ts";
 import { commaList, parseEnv, wholeNumber } from "../lib/contract/env.ts";
 import { consumerEnvShape } from "../lib/contract/kafka-env.ts";
-import { DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
+import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
 
 /** Every setting, from environment variables (the shared parts from lib/contract/). */
 export const enrichmentEnvSchema = z.object({
@@ -18,6 +18,8 @@ export const enrichmentEnvSchema = z.object({
   HELK_JOIN_MAX_AGE_MS: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxAgeMs),
   HELK_JOIN_WAIT_MS: wholeNumber(0).default(DEFAULT_JOIN_OPTIONS.waitMs),
   HELK_JOIN_MAX_WAITING: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
+  /** Events whose own time is further than this from their shipper's are flagged `clock_skewed`. */
+  HELK_CLOCK_SKEW_THRESHOLD_SECONDS: wholeNumber(1).default(DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS),
   /** Documents per bulk request (a Kafka batch is split into requests of at most this many). */
   HELK_BULK_MAX_DOCS: wholeNumber(1).default(2000),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */

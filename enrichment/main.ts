@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       waitMs: config.HELK_JOIN_WAIT_MS,
       maxWaiting: config.HELK_JOIN_MAX_WAITING,
     },
+    clockSkewThresholdSeconds: config.HELK_CLOCK_SKEW_THRESHOLD_SECONDS,
   });
   const engine = createEngine(engineEnv.toOptions(config));
   const service = new EnrichmentService(config, engine, enricher, metrics, log);

@@ -196,7 +196,8 @@ export class EnrichmentService {
 
   /**
    * Connections whose process is not in the cache (created before a restart, or handled by another replica):
-   * their process-create events are in the index already, found by `join_key`.
+   * their process-create events are in the index already (under any day: the index follows event time), found
+   * by `join_key`.
    */
   private async joinFromIndex(connections: Connection<MessageRef>[]): Promise<SinkItem<MessageRef>[]> {
     const keys = [...new Set(connections.map((c) => c.doc.join_key!))];
@@ -220,8 +221,8 @@ export class EnrichmentService {
     const items: SinkItem<MessageRef>[] = [];
     for (const connection of connections) {
       const process = processes.get(connection.doc.join_key!);
-      // Same time bound as the cache: a process too far from the connection is an earlier one with a reused GUID.
-      if (process === undefined || Math.abs(Date.parse(process["@timestamp"]) - Date.parse(connection.doc["@timestamp"])) > this.config.HELK_JOIN_MAX_AGE_MS) {
+      // Whatever its event time: a host's clock may have moved between the process and its connection.
+      if (process === undefined) {
         this.metrics.unjoined.inc();
         continue;
       }

@@ -18,6 +18,10 @@ const mappings = {
   ],
   properties: {
     "@timestamp": { type: "date" },
+    shipper_timestamp: { type: "date" },
+    clock_skew_seconds: { type: "double" },
+    clock_skewed: { type: "boolean" },
+    process_timestamp: { type: "date" },
     event_id: { type: "integer" },
     record_number: { type: "long" },
     channel: keyword,

@@ -1,19 +1,33 @@
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import { NXLOG_ENVELOPE, type EventShape } from "../enrichment/transforms/shape.ts";
+import { NXLOG_ENVELOPE } from "../enrichment/transforms/shape.ts";
 import { recordingLines } from "./datasets.ts";
 
+/** What a replay sends: nxlog as recorded, or converted to what winlogbeat 6 / 7 would have shipped. */
+export type ReplayShape = "nxlog" | "winlogbeat6" | "winlogbeat7";
+
+/** The `recordings` entry that stands for standard input. */
+export const STDIN = "-";
+
 /**
- * Replays Security-Datasets recordings (nxlog JSON lines) into Kafka, as nxlog or converted to the
- * winlogbeat 6 / 7 shapes. Messages are keyed by host, so one host's events stay in order on one partition
- * (the enrichment join relies on a process's creation coming before its connections).
+ * Replays event files into Kafka: Security-Datasets recordings (zips of nxlog JSON lines), plain JSON-lines
+ * files, or standard input. nxlog events go as recorded or converted to the winlogbeat 6 / 7 shapes; events of
+ * other shapes go as they are, and so does a line that is not JSON (the service dead-letters it, the replay goes
+ * on). Messages are keyed by host, so one host's events stay in order on one partition (the enrichment join
+ * relies on a process's creation coming before its connections).
  */
 export interface ReplayOptions {
   brokers: string[];
   topic: string;
-  /** Recording zip paths (see `lib/datasets.ts`). */
+  /** Recording zips, JSON-lines files (told apart by their first bytes), or {@link STDIN}. */
   recordings: string[];
-  /** Shape to send. Default `nxlog` (as recorded). */
-  shape?: EventShape;
+  /** Shape nxlog events are sent in. Default `nxlog` (as recorded). */
+  shape?: ReplayShape;
+  /** Read for {@link STDIN}. Default `process.stdin`. */
+  stdin?: Readable;
   /** Stop after this many events per recording. */
   limit?: number;
   /** Messages per produce request. Default 500. */
@@ -26,7 +40,8 @@ const MAX_BATCH_CHARS = 256 * 1024;
 
 export interface ReplayResult {
   produced: number;
-  perRecording: { path: string; produced: number }[];
+  /** Per input: messages produced, and how many of them were lines that are not JSON (sent as they are). */
+  perRecording: { path: string; produced: number; notJson: number }[];
 }
 
 export async function replayRecordings(options: ReplayOptions): Promise<ReplayResult> {
@@ -36,9 +51,9 @@ export async function replayRecordings(options: ReplayOptions): Promise<ReplayRe
   try {
     const result: ReplayResult = { produced: 0, perRecording: [] };
     for (const path of options.recordings) {
-      const produced = await replayOne(producer, path, options, (n) => options.onProgress?.(result.produced + n));
-      result.produced += produced;
-      result.perRecording.push({ path, produced });
+      const counts = await replayOne(producer, path, options, (n) => options.onProgress?.(result.produced + n));
+      result.produced += counts.produced;
+      result.perRecording.push({ path, ...counts });
     }
     return result;
   } finally {
@@ -46,12 +61,13 @@ export async function replayRecordings(options: ReplayOptions): Promise<ReplayRe
   }
 }
 
-async function replayOne(producer: Producer, path: string, options: ReplayOptions, progress: (n: number) => void): Promise<number> {
+async function replayOne(producer: Producer, path: string, options: ReplayOptions, progress: (n: number) => void): Promise<{ produced: number; notJson: number }> {
   const batchSize = options.batchSize ?? 500;
   const shape = options.shape ?? "nxlog";
   let batch: { key: string; value: string }[] = [];
   let batchChars = 0;
   let produced = 0;
+  let notJson = 0;
   const send = async (): Promise<void> => {
     await producer.send({ topic: options.topic, acks: -1, messages: batch });
     produced += batch.length;
@@ -59,18 +75,64 @@ async function replayOne(producer: Producer, path: string, options: ReplayOption
     batchChars = 0;
     progress(produced);
   };
-  for await (const line of recordingLines(path)) {
+  for await (const line of inputLines(path, options.stdin ?? process.stdin)) {
     // Read on rather than break: leaving recordingLines early closes the zip under a live stream (ESPIPE).
     if (options.limit !== undefined && produced + batch.length >= options.limit) continue;
-    const event = JSON.parse(line) as Record<string, unknown>;
-    const value = shape === "nxlog" ? line : JSON.stringify(convertNxlogEvent(event, shape));
-    batch.push({ key: String(event.Hostname ?? "").toLowerCase(), value });
-    batchChars += value.length;
+    const message = replayMessage(line, shape);
+    if (message.notJson) notJson++;
+    batch.push(message);
+    batchChars += message.value.length;
     // One produce request becomes one record batch per partition, which must stay under the broker's 1 MB limit.
     if (batch.length >= batchSize || batchChars > MAX_BATCH_CHARS) await send();
   }
   if (batch.length > 0) await send();
-  return produced;
+  return { produced, notJson };
+}
+
+/** The Kafka message for one input line: keyed by the event's host; a line that is not JSON goes as it is. */
+export function replayMessage(line: string, shape: ReplayShape): { key: string; value: string; notJson: boolean } {
+  let event: unknown;
+  try {
+    event = JSON.parse(line);
+  } catch {
+    return { key: "", value: line, notJson: true };
+  }
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return { key: "", value: line, notJson: false };
+  const fields = event as Record<string, unknown>;
+  const isNxlog = "Hostname" in fields && "Channel" in fields && "EventID" in fields;
+  const value = shape === "nxlog" || !isNxlog ? line : JSON.stringify(convertNxlogEvent(fields, shape));
+  return { key: eventHost(fields).toLowerCase(), value, notJson: false };
+}
+
+/** The host an event of any shape the service reads comes from ("" when it names none). */
+function eventHost(event: Record<string, unknown>): string {
+  const nested = (outer: unknown, field: string) => (typeof outer === "object" && outer !== null ? (outer as Record<string, unknown>)[field] : undefined);
+  const host = event.Hostname ?? event.computer_name ?? event.Computer ?? nested(event.winlog, "computer_name") ?? nested(event.host, "name");
+  return typeof host === "string" ? host : "";
+}
+
+/** Zip files start with a local file header (or, when empty, the end-of-central-directory record). */
+const ZIP_MAGIC = [Buffer.from("PK\x03\x04", "latin1"), Buffer.from("PK\x05\x06", "latin1")];
+
+/** Non-empty lines of a recording zip, a plain JSON-lines file, or `stdin` for {@link STDIN}. */
+export async function* inputLines(path: string, stdin: Readable): AsyncGenerator<string> {
+  if (path !== STDIN && (await startsWithZipMagic(path))) {
+    yield* recordingLines(path);
+    return;
+  }
+  const lines = createInterface({ input: path === STDIN ? stdin : createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim() !== "") yield line;
+}
+
+async function startsWithZipMagic(path: string): Promise<boolean> {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await file.read(head, 0, 4, 0);
+    return bytesRead === 4 && ZIP_MAGIC.some((magic) => magic.equals(head));
+  } finally {
+    await file.close();
+  }
 }
 
 /**

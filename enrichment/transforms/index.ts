@@ -13,7 +13,7 @@ import {
 import { parseRuleName } from "./kv.ts";
 import { type EventDocument, normalize } from "./normalize.ts";
 import { EventRejected, reject } from "./rejection.ts";
-import { viewEvent } from "./shape.ts";
+import { type EventView, takenFor, viewEvent } from "./shape.ts";
 
 export type { EventDocument } from "./normalize.ts";
 export type { TechniqueContext, TechniqueResolver } from "./attack.ts";
@@ -50,17 +50,24 @@ export interface EnricherOptions {
   /** Larger messages are rejected. Default 1 MiB. */
   maxEventBytes?: number;
   join?: Partial<JoinOptions>;
+  /**
+   * An event whose own time (Sysmon `UtcTime`) is further than this from its shipper's time is flagged
+   * `clock_skewed` (a host clock off, reset or tampered with). Default {@link DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS}.
+   */
+  clockSkewThresholdSeconds?: number;
 }
 
 export const DEFAULT_JOIN_OPTIONS: JoinOptions = { maxEntries: 30_000, maxAgeMs: 24 * 3600_000, waitMs: 5_000, maxWaiting: 10_000 };
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+/** 10 minutes: above the shipping delays of the Security-Datasets' multi-host recordings (at most 150 s), below any time-zone offset. */
+export const DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS = 600;
 
 export interface EnrichContext<T> {
   /** Where the event came from, handed back with joined documents completed later. */
   tag: T;
   /** Time of the Kafka message (ms): dates an event without a time of its own. Default now. */
   receivedAt?: number;
-  /** Wall clock (ms) for join waits. Default now. */
+  /** The service's clock (ms): join waits and the age of cached processes. Default now. */
   now?: number;
 }
 
@@ -76,11 +83,13 @@ export class Enricher<T = undefined> {
   private readonly attack: TechniqueResolver;
   private readonly channels: ChannelFilter;
   private readonly maxEventBytes: number;
+  private readonly clockSkewThresholdSeconds: number;
 
   constructor(options: EnricherOptions = {}) {
     this.attack = options.attack ?? noAttackKnowledge;
     this.channels = new ChannelFilter(options.knownChannels ?? DEFAULT_KNOWN_CHANNELS);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.clockSkewThresholdSeconds = options.clockSkewThresholdSeconds ?? DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS;
     this.join = new ProcessNetworkJoin<T>({ ...DEFAULT_JOIN_OPTIONS, ...options.join });
   }
 
@@ -102,8 +111,14 @@ export class Enricher<T = undefined> {
   private enrichOrThrow(raw: string | Uint8Array | object, context: EnrichContext<T>): EnrichOutcome {
     const { parsed, text } = parse(raw, this.maxEventBytes);
     const view = viewEvent(parsed);
+    return takenFor(view.shape, () => this.enrichView(view, text ?? (raw as Uint8Array), context));
+  }
+
+  /** The chain after shape detection; `original` is the message as received (for document ids). */
+  private enrichView(view: EventView, original: string | Uint8Array, context: EnrichContext<T>): EnrichOutcome {
     const channel = this.channels.canonical(view.channel) ?? reject(`unknown channel "${view.channel.slice(0, 100)}"`);
     const doc = normalize(view, channel, context.receivedAt ?? Date.now());
+    if (doc.clock_skew_seconds !== undefined && Math.abs(doc.clock_skew_seconds) > this.clockSkewThresholdSeconds) doc.clock_skewed = true;
 
     if (doc.rule_name !== undefined) {
       const tags = parseRuleName(doc.rule_name);
@@ -114,7 +129,7 @@ export class Enricher<T = undefined> {
 
     const event: IndexAction = {
       index: dailyIndex(EVENTS_INDEX_PREFIX, doc["@timestamp"]),
-      id: documentId(doc, text ?? (raw as Uint8Array)),
+      id: documentId(doc, original),
       doc,
     };
     const result: EnrichOutcome & { ok: true } = { ok: true, event, joined: [], waiting: false };
@@ -122,12 +137,12 @@ export class Enricher<T = undefined> {
     const key = joinKey(doc);
     if (key === undefined) return result;
     doc.join_key = key;
-    const timeMs = Date.parse(doc["@timestamp"]);
+    const now = context.now ?? Date.now();
     if (doc.event_id === PROCESS_CREATE) {
-      result.joined = this.join.addProcess(doc, key, timeMs).map(joinedAction);
+      result.joined = this.join.addProcess(doc, key, now).map(joinedAction);
       return result;
     }
-    const outcome = this.join.connect({ doc, id: event.id, tag: context.tag }, key, timeMs, context.now ?? Date.now());
+    const outcome = this.join.connect({ doc, id: event.id, tag: context.tag }, key, now);
     if (outcome.kind === "joined") result.joined.push(joinedAction(outcome.joined));
     else if (outcome.kind === "waiting") result.waiting = true;
     else result.overflow = outcome.connection;

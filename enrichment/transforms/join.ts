@@ -8,7 +8,11 @@ export const NETWORK_CONNECT = 3;
 export interface JoinOptions {
   /** Process contexts kept at most; the least recently used go first. */
   maxEntries: number;
-  /** A process joins connections at most this far apart in event time (ms); older contexts are evicted. */
+  /**
+   * A process the service has not seen for this long (ms of the service's clock, since it came in or last joined
+   * a connection) is evicted. Sysmon's own times play no part: a host's clock may jump days between a process
+   * and its connections, and a `ProcessGuid` names one process on its host whatever the times say.
+   */
   maxAgeMs: number;
   /** How long (wall-clock ms) a connection that arrived before its process waits for it. */
   waitMs: number;
@@ -32,14 +36,13 @@ export interface Joined<T> extends Connection<T> {
 }
 
 interface Waiting<T> extends Connection<T> {
-  key: string;
-  timeMs: number;
   deadline: number;
 }
 
 interface CachedProcess {
   context: ProcessContext;
-  timeMs: number;
+  /** When the service last saw the process (its event came in, or it joined a connection). */
+  seenMs: number;
 }
 
 export type ConnectOutcome<T> =
@@ -57,9 +60,11 @@ function isProcessField(name: string): boolean {
   return name.startsWith("process_") || name.startsWith("parent_") || name.startsWith("hash_") || name === "command_line";
 }
 
+/** The process's fields for joined documents, with its event time as `process_timestamp`. */
 export function processContext(doc: EventDocument): ProcessContext {
   const context: ProcessContext = {};
   for (const name in doc) if (isProcessField(name)) context[name] = doc[name];
+  context.process_timestamp = doc["@timestamp"];
   return context;
 }
 
@@ -69,16 +74,16 @@ export function joinDocument(connection: EventDocument, context: ProcessContext,
 }
 
 /**
- * Sysmon process creation (1) joined with network connection (3) on host and process GUID, in real time.
- * Process contexts live in a bounded cache (entry count and event-time age capped, least recently used
- * evicted first); a connection whose process is not there yet waits up to `waitMs`. The caller gets what
- * waited in vain from {@link expire} and decides what to do with it (count it, look further).
+ * Sysmon process creation (1) joined with network connection (3) on host and process GUID, in real time,
+ * whatever the two events' own times. Process contexts live in a bounded cache (entry count capped, and age by
+ * the service's clock; least recently used evicted first); a connection whose process is not there yet waits
+ * up to `waitMs`. The caller gets what waited in vain from {@link expire} and decides what to do with it.
  */
 export class ProcessNetworkJoin<T> {
   private readonly processes = new Map<string, CachedProcess>();
   private readonly waiting = new Map<string, Waiting<T>[]>();
   private waitingTotal = 0;
-  private newestTimeMs = -Infinity;
+  private newestSeenMs = -Infinity;
   evicted = 0;
 
   constructor(private readonly options: JoinOptions) {}
@@ -91,38 +96,33 @@ export class ProcessNetworkJoin<T> {
     return this.waitingTotal;
   }
 
-  /** Caches a process; returns the waiting connections it completes. */
-  addProcess(doc: EventDocument, key: string, timeMs: number): Joined<T>[] {
+  /** Caches a process seen at `nowMs` (service clock); returns the waiting connections it completes. */
+  addProcess(doc: EventDocument, key: string, nowMs: number): Joined<T>[] {
     const context = processContext(doc);
     this.processes.delete(key);
-    this.processes.set(key, { context, timeMs });
-    if (timeMs > this.newestTimeMs) this.newestTimeMs = timeMs;
+    this.processes.set(key, { context, seenMs: nowMs });
+    if (nowMs > this.newestSeenMs) this.newestSeenMs = nowMs;
     this.evict();
 
     const waiters = this.waiting.get(key);
     if (waiters === undefined) return [];
     this.waiting.delete(key);
     this.waitingTotal -= waiters.length;
-    const joined: Joined<T>[] = [];
-    for (const w of waiters) {
-      // A connection too far from this process in time belongs to an earlier process with a reused GUID: give it up.
-      if (Math.abs(w.timeMs - timeMs) <= this.options.maxAgeMs) joined.push({ ...w, joined: joinDocument(w.doc, context, key) });
-      else this.reinsertExpired(w);
-    }
-    return joined;
+    return waiters.map((w) => ({ doc: w.doc, id: w.id, tag: w.tag, joined: joinDocument(w.doc, context, key) }));
   }
 
-  /** Joins a connection now, or parks it to wait for its process. */
-  connect(connection: Connection<T>, key: string, timeMs: number, now: number): ConnectOutcome<T> {
+  /** Joins a connection, or parks it to wait for its process. */
+  connect(connection: Connection<T>, key: string, now: number): ConnectOutcome<T> {
     const cached = this.processes.get(key);
-    if (cached !== undefined && Math.abs(timeMs - cached.timeMs) <= this.options.maxAgeMs) {
-      // Recently used: move to the young end of the eviction order.
+    if (cached !== undefined) {
+      // Seen again: move to the young end of the eviction order.
+      cached.seenMs = Math.max(cached.seenMs, now);
       this.processes.delete(key);
       this.processes.set(key, cached);
       return { kind: "joined", joined: { ...connection, joined: joinDocument(connection.doc, cached.context, key) } };
     }
     if (this.waitingTotal >= this.options.maxWaiting) return { kind: "overflow", connection };
-    const waiter: Waiting<T> = { ...connection, key, timeMs, deadline: now + this.options.waitMs };
+    const waiter: Waiting<T> = { ...connection, deadline: now + this.options.waitMs };
     const list = this.waiting.get(key);
     if (list === undefined) this.waiting.set(key, [waiter]);
     else list.push(waiter);
@@ -149,19 +149,12 @@ export class ProcessNetworkJoin<T> {
     for (const list of this.waiting.values()) for (const w of list) yield w.tag;
   }
 
-  private reinsertExpired(w: Waiting<T>): void {
-    const expiredNow = { ...w, deadline: -Infinity };
-    const list = this.waiting.get(w.key);
-    if (list === undefined) this.waiting.set(w.key, [expiredNow]);
-    else list.push(expiredNow);
-    this.waitingTotal++;
-  }
-
   private evict(): void {
     const { maxEntries, maxAgeMs } = this.options;
-    const oldestAllowed = this.newestTimeMs - maxAgeMs;
+    const oldestAllowed = this.newestSeenMs - maxAgeMs;
+    // Map order is the order in which processes were last seen: the oldest come first.
     for (const [key, entry] of this.processes) {
-      if (this.processes.size <= maxEntries && entry.timeMs >= oldestAllowed) break;
+      if (this.processes.size <= maxEntries && entry.seenMs >= oldestAllowed) break;
       this.processes.delete(key);
       this.evicted++;
     }

@@ -8,6 +8,12 @@ import { describe, type EventView } from "./shape.ts";
  */
 export interface EventDocument {
   "@timestamp": string;
+  /** The shipper's time, beside an event time taken from the event itself (Sysmon `UtcTime`). */
+  shipper_timestamp?: string;
+  /** Event time minus shipper time, in seconds (when both are known): how far off the host's clock is. */
+  clock_skew_seconds?: number;
+  /** `clock_skew_seconds` is beyond the service's threshold. */
+  clock_skewed?: boolean;
   event_id: number;
   channel: string;
   host_name: string;
@@ -40,6 +46,8 @@ export interface EventDocument {
   message?: string;
   /** `host_name|process_guid` on process-create and network-connection events: what the join matches on. */
   join_key?: string;
+  /** On joined documents: the process-create event's time (`@timestamp` is the connection's). */
+  process_timestamp?: string;
   event_data: Record<string, string>;
   envelope: Record<string, unknown>;
   [field: string]: unknown;
@@ -89,6 +97,7 @@ export function normalize(view: EventView, channel: string, fallbackTime: number
     event_data: stringifyData(data),
     envelope: view.envelope,
   };
+  recordShipperTime(doc, view);
   if (view.recordNumber !== undefined) doc.record_number = view.recordNumber;
   if (view.message !== undefined) doc.message = view.message;
 
@@ -113,15 +122,34 @@ export function normalize(view: EventView, channel: string, fallbackTime: number
   return doc;
 }
 
+/** The event's own time as it wrote it: Sysmon's `UtcTime` (none when absent, null or `-`). */
+function ownTime(view: EventView): unknown {
+  const utcTime = view.data.UtcTime;
+  return utcTime === null || utcTime === "-" ? undefined : utcTime;
+}
+
 /** `UtcTime` (Sysmon, UTC without zone) when present, else the shipper's `@timestamp`, else `fallbackTime`. */
 function eventTimestamp(view: EventView, fallbackTime: number): string {
-  const utcTime = view.data.UtcTime;
-  if (utcTime !== undefined && utcTime !== null && utcTime !== "-") {
+  const utcTime = ownTime(view);
+  if (utcTime !== undefined) {
     return isoTime(utcTime) ?? reject(`UtcTime must be a time "YYYY-MM-DD hh:mm:ss.sss", got ${describe(utcTime)}`);
   }
   const shipper = view.shipperTimestamp;
   if (shipper !== undefined && shipper !== null) return isoTime(shipper) ?? reject(`@timestamp must be an ISO time, got ${describe(shipper)}`);
   return new Date(fallbackTime).toISOString();
+}
+
+/**
+ * Beside an event time of the event's own (`UtcTime`), the shipper's time and their distance: a host whose
+ * clock is off still files its events by their own time, and hunters find it by these. Nothing is added when
+ * the event time is the shipper's time, or the shipper's time is not a time.
+ */
+function recordShipperTime(doc: EventDocument, view: EventView): void {
+  if (ownTime(view) === undefined) return;
+  const shipper = isoTime(view.shipperTimestamp);
+  if (shipper === undefined) return;
+  doc.shipper_timestamp = shipper;
+  doc.clock_skew_seconds = (Date.parse(doc["@timestamp"]) - Date.parse(shipper)) / 1000;
 }
 
 /** Already canonical (`2020-06-10T02:50:55.662Z`): taken as it is, the common case, without a Date round trip. */

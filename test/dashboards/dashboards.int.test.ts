@@ -13,7 +13,7 @@ import type { Panel } from "../../dashboards/model.ts";
 import { hasData, runPanel, type Row } from "../../dashboards/query.ts";
 import type { RenderedPanel } from "../../dashboards/render.ts";
 import { installTemplates } from "../../enrichment/templates.ts";
-import { Enricher, type EventDocument, type IndexAction } from "../../enrichment/transforms/index.ts";
+import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, Enricher, type EventDocument, type IndexAction } from "../../enrichment/transforms/index.ts";
 import { attackBundlePath, projectRoot } from "../../lib/data.ts";
 import { recording, recordingEvents } from "../../lib/datasets.ts";
 import { createEngine, type Engine } from "../../lib/engine.ts";
@@ -139,6 +139,14 @@ describe("dashboard panel queries against the real OpenSearch", () => {
     const pairCounts = tally(events.filter((e) => e.event_id === 1 && e.parent_process_name && e.process_name).map((e) => `${e.parent_process_name} → ${e.process_name}`));
     expect(pairs.map((r) => r.count)).toEqual(topCounts(pairCounts, 20));
     for (const r of pairs) expect(r.count).toBe(pairCounts.get(String(r.label)));
+  });
+
+  it("hosts with clock skew are those whose events' own time is beyond the threshold from their shipper's", async () => {
+    const rows = await runPanel(engine, panel("helk-clock-skewed-hosts"));
+    const skewed = events.filter((e) => Math.abs(Number(e.clock_skew_seconds)) > DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS);
+    // Some of these recordings' hosts logged hours away from their shipper (time zones): the panel must list them.
+    expect(skewed.length).toBeGreaterThan(0);
+    expect(new Map(rows.map((r) => [r.label, r.count]))).toEqual(tally(skewed.map((e) => String(e.host_name))));
   });
 
   it("top techniques and tactics come from the parsed RuleName tags and their ATT&CK context", async () => {

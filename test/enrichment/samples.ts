@@ -1,3 +1,6 @@
+import { normalize, type EventDocument } from "../../enrichment/transforms/normalize.ts";
+import { EventRejected } from "../../enrichment/transforms/rejection.ts";
+import { viewEvent } from "../../enrichment/transforms/shape.ts";
 import { recording, recordingEvents, recordingLines } from "../../lib/datasets.ts";
 
 export const SYSMON = "Microsoft-Windows-Sysmon/Operational";
@@ -27,3 +30,20 @@ export function first(events: Record<string, unknown>[], predicate: (e: Record<s
 }
 
 export const isSysmon = (id: number) => (e: Record<string, unknown>) => e.Channel === SYSMON && e.EventID === id;
+
+/** An event through shape detection and normalization (no channel filter, time fallback 0). */
+export function normalized(event: unknown): EventDocument {
+  const view = viewEvent(event);
+  return normalize(view, view.channel, 0);
+}
+
+/** Why {@link normalized} rejects an event; throws when it does not. */
+export function rejectionOf(event: unknown): string {
+  try {
+    normalized(event);
+  } catch (err) {
+    if (err instanceof EventRejected) return err.reason;
+    throw err;
+  }
+  throw new Error("not rejected");
+}

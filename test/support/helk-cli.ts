@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { createReadStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -14,17 +14,20 @@ export interface CliRun {
 
 /**
  * Runs `helk ARGS` as a user would, in a child process with a minimal environment (node on PATH but
- * no pulumi, no HELK_* settings, HELK_ENGINE_PASSWORD or JUPYTER_TOKEN unless given in `env`).
+ * no pulumi, no HELK_* settings, HELK_ENGINE_PASSWORD or JUPYTER_TOKEN unless given in `env`), with the file
+ * `stdinFile` as its standard input when given (else none).
  */
-export function helk(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function helk(args: string[], env: Record<string, string> = {}, stdinFile?: string): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["--import", "tsx", join(root, "cli/helk.ts"), ...args],
       { cwd: root, env: { PATH: `${join(process.execPath, "..")}:/usr/bin:/bin`, HOME: process.env.HOME ?? "/tmp", ...env } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr, ms: Date.now() - started }),
     );
+    if (stdinFile === undefined) child.stdin?.end();
+    else createReadStream(stdinFile).pipe(child.stdin!);
   });
 }
 
