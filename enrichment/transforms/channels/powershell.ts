@@ -37,19 +37,30 @@ const DETAIL_FIELDS: Record<string, string> = {
   severity: "powershell_severity",
 };
 
-/**
- * One `Key=Value` or `Key = Value` line. Other lines (messages, 800's command invocations) do not match or
- * have keys no field is named after. The value is taken as it is up to the line's end (host command lines
- * run to kilobytes: no copies).
- */
-const DETAIL_LINE = /^[ \t]*([A-Za-z][A-Za-z ]{0,40}?) ?=[ \t]?(.*)$/gm;
+/** Longest key of a details line (`Previous Engine State`), with its indentation. */
+const MAX_KEY_LENGTH = 48;
+const KEY = /^[ \t]*([A-Za-z][A-Za-z ]*?) ?$/;
 
+/**
+ * Reads `Key=Value` / `Key = Value` lines. Other lines (messages, 800's command invocations) have no key
+ * or keys no field is named after. Lines are walked with `indexOf`, and a value is a slice of the text up to
+ * the line's end: host command lines run to kilobytes and are neither scanned nor copied.
+ */
 function applyDetails(details: string, doc: EventDocument): void {
-  for (const match of details.matchAll(DETAIL_LINE)) {
-    const field = DETAIL_FIELDS[match[1]!.replaceAll(" ", "").toLowerCase()];
-    if (field === undefined) continue;
-    const value = match[2]!.endsWith("\r") ? match[2]!.slice(0, -1) : match[2]!;
-    if (value !== "") doc[field] = value;
+  for (let start = 0; start < details.length; ) {
+    const newline = details.indexOf("\n", start);
+    const end = newline === -1 ? details.length : newline;
+    const eq = details.slice(start, Math.min(end, start + MAX_KEY_LENGTH)).indexOf("=");
+    if (eq > 0) {
+      const key = KEY.exec(details.slice(start, start + eq))?.[1];
+      const field = key === undefined ? undefined : DETAIL_FIELDS[key.replaceAll(" ", "").toLowerCase()];
+      if (field !== undefined) {
+        const valueEnd = details.charCodeAt(end - 1) === 13 ? end - 1 : end; // \r
+        const value = details.slice(start + eq + 1, valueEnd).trim();
+        if (value !== "") doc[field] = value;
+      }
+    }
+    start = end + 1;
   }
 }
 
