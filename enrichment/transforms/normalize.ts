@@ -75,6 +75,12 @@ const INTEGER_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["dst_port", ["DestinationPort", "DestPort"]],
 ];
 
+/** Every Windows event-data field the generic mapping reads. */
+export const GENERIC_WINDOWS_FIELDS: readonly string[] = [
+  ...[...STRING_FIELDS, ...INTEGER_FIELDS].flatMap(([, sources]) => sources),
+  "Protocol", "Initiated", "Hashes", "Hash", "UtcTime",
+];
+
 const UTC_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)Z?$/;
 
 /**

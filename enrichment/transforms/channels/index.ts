@@ -40,3 +40,10 @@ export function mapChannelFields(doc: EventDocument, data: EventData): void {
   applyRules(mapping.fields, data, doc);
   mapping.parse?.(data, doc);
 }
+
+/** Every Windows event-data field a channel rule reads (for the `winlog.event_data.*` ECS aliases). */
+export function mappedWindowsFields(): string[] {
+  const names = new Set<string>();
+  for (const events of CHANNEL_MAPPINGS.values()) for (const mapping of events.values()) for (const rule of mapping.fields) for (const name of rule.from) names.add(name);
+  return [...names];
+}
