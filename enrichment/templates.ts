@@ -1,6 +1,7 @@
+import { ATTACK_CONTEXT_FIELD_TYPES } from "../lib/contract/attack-fields.ts";
+import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX, TEMPLATE_NAMES } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
 import { mappedWindowsFields } from "./transforms/channels/index.ts";
-import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "./transforms/document-id.ts";
 import { GENERIC_WINDOWS_FIELDS } from "./transforms/normalize.ts";
 
 const keyword = { type: "keyword", ignore_above: 8191 };
@@ -72,10 +73,9 @@ const fields: Record<string, unknown> = {
   ...keywords("rule_name", "join_key"),
   message: { type: "text" },
   attack: {
-    properties: {
-      ...keywords("technique_id", "technique_name", "tactics", "platforms", "parent_id", "parent_name", "url", "status", "requested_id"),
-      is_subtechnique: boolean,
-    },
+    properties: Object.fromEntries(
+      Object.entries(ATTACK_CONTEXT_FIELD_TYPES).map(([field, type]) => [field, type === "keyword" ? keyword : { type }]),
+    ),
   },
   envelope: { type: "object", enabled: false },
 };
@@ -203,8 +203,8 @@ const settings = {
 
 /** The index templates the service installs at start-up (names fixed by the common contract). */
 export const INDEX_TEMPLATES = {
-  "helk-events": { index_patterns: [`${EVENTS_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
-  "helk-process-network": { index_patterns: [`${PROCESS_NETWORK_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
+  [TEMPLATE_NAMES.events]: { index_patterns: [`${EVENTS_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
+  [TEMPLATE_NAMES.processNetwork]: { index_patterns: [`${PROCESS_NETWORK_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
 };
 
 export async function installTemplates(engine: Engine): Promise<void> {
