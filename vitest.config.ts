@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` needs nothing running; `integration` (`*.int.test.ts`) gets real Kafka,
-// OpenSearch and Jupyter from the service harness's global setup (or from HELK_* env endpoints).
+// Three projects: `unit` needs nothing running; `integration` (`*.int.test.ts`) gets real Kafka,
+// OpenSearch and Jupyter from the service harness's global setup (or from HELK_* env endpoints);
+// `kubernetes` (`*.k8s.test.ts`) starts its own control plane (harness/kubernetes/).
 export default defineConfig({
   test: {
     projects: [
@@ -9,8 +10,10 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.int.test.ts", "node_modules/**"],
+          exclude: ["test/**/*.int.test.ts", "test/**/*.k8s.test.ts", "node_modules/**"],
           testTimeout: 60_000,
+          // Some suites build a whole Pulumi program in beforeAll; the 10 s default fails on a loaded machine.
+          hookTimeout: 60_000,
         },
       },
       {
@@ -23,6 +26,17 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           // The servers are shared; suites run one file at a time so they do not starve 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "kubernetes",
+          include: ["test/**/*.k8s.test.ts"],
+          // Controllers and the CLI answer within seconds, minutes when CI loads the machine.
+          testTimeout: 600_000,
+          // The first run builds the control plane (harness/kubernetes/build.sh) in the suite's setup.
+          hookTimeout: 3_600_000,
           fileParallelism: false,
         },
       },

@@ -2,6 +2,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import type { HelkConfig } from "./config.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
+import { addStartOrder } from "./kubernetes-order.ts";
 import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
 import { defaultDenyPolicyName, headlessServiceName, ingressPolicyName, instanceName, volumeClaimName, workloadName } from "./names.ts";
 
@@ -28,7 +29,8 @@ export function describeKubernetesDeployment(config: HelkConfig): DeploymentMode
 /**
  * Every Kubernetes object of the deployment as plain JSON (cdk8s + cdk8s-plus-27), in a stable order. Secrets
  * are referenced by name only: the credentials Secret (`helk:kubernetes.credentialsSecret`) and, for a secured
- * multi-node Elasticsearch, the transport TLS Secret are made outside these manifests.
+ * multi-node Elasticsearch, the transport TLS Secret are made outside these manifests. The start order of the
+ * model is expressed for every apply tool ({@link addStartOrder}).
  */
 export function synthesizeManifests(config: HelkConfig): Record<string, unknown>[] {
   const model = describeKubernetesDeployment(config);
@@ -43,11 +45,12 @@ export function synthesizeManifests(config: HelkConfig): Record<string, unknown>
   for (const service of model.services) renderer.service(service);
   for (const job of model.jobs) renderer.job(job);
   renderer.networkPolicies();
-  return chart.toJson().map((object: Record<string, unknown>) => finishObject(object, renderer.claimTemplates));
+  const objects = chart.toJson().map((object: Record<string, any>) => finishObject(object, renderer.claimTemplates));
+  return addStartOrder(objects, model, config.name, config.kubernetes.namespace);
 }
 
 /** Adds volume claim templates; drops the chart's namespace from the (cluster-scoped) Namespace itself. */
-function finishObject(object: Record<string, any>, claims: ChartRenderer["claimTemplates"]): Record<string, unknown> {
+function finishObject(object: Record<string, any>, claims: ChartRenderer["claimTemplates"]): Record<string, any> {
   if (object.kind === "Namespace") delete object.metadata.namespace;
   const claim = object.kind === "StatefulSet" ? claims.get(object.metadata.name) : undefined;
   if (!claim) return object;

@@ -53,3 +53,8 @@ export function defaultDenyPolicyName(prefix: string): string {
 export function ingressPolicyName(prefix: string, workload: string): string {
   return `${workloadName(prefix, workload)}-ingress`;
 }
+
+/** Kubernetes ServiceAccount, Role and RoleBinding with which init containers read the setup Jobs they wait for. */
+export function setupReaderName(prefix: string): string {
+  return `${prefix}-setup-reader`;
+}

@@ -154,7 +154,7 @@ let swept = false;
  */
 export function sweepStaleRunDirs(root: string = runRoot()): void {
   for (const name of readdirSync(root)) {
-    if (!/^helk-(kafka|opensearch|jupyter)-/.test(name)) continue;
+    if (!/^helk-(kafka|opensearch|jupyter|kubernetes)-/.test(name)) continue;
     const dir = join(root, name);
     let owner: number;
     try {

@@ -6,6 +6,7 @@ import { engineSecurityFromEnv } from "../lib/contract/setup-env.ts";
 import { topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
 import { retry } from "../lib/retry.ts";
+import { inClusterApi, SERVICE_ACCOUNT_DIR, waitForJobs } from "./job-wait.ts";
 
 // Not detected as a named export of the CommonJS module by Node.
 const { ConfigResourceTypes } = kafkajs;
@@ -81,7 +82,10 @@ async function withEngine(run: (engine: Engine) => Promise<void>): Promise<void>
   }
 }
 
-/** `helk setup kafka-topics|engine-security|index-templates`: the deployment's one-shot jobs, configured by env. */
+/**
+ * `helk setup kafka-topics|engine-security|index-templates`: the deployment's one-shot jobs, configured by env;
+ * `helk setup wait-jobs`: the init container that holds a Kubernetes workload until the setup Jobs it needs are done.
+ */
 export function registerSetupCommands(program: Command): void {
   const setup = program.command("setup").description("one-shot setup jobs of a deployment (configured by env, see components/setup.ts)");
   const wait = (cmd: Command) => cmd.option("--wait-seconds <n>", "how long to wait for the server", String(DEFAULT_WAIT_SECONDS));
@@ -106,5 +110,16 @@ export function registerSetupCommands(program: Command): void {
     .action(async (flags: { waitSeconds: string }) => {
       await withEngine((engine) => installIndexTemplates(engine, Number(flags.waitSeconds)));
       console.log("index templates installed");
+    });
+
+  setup
+    .command("wait-jobs")
+    .description("in a Kubernetes pod: wait until the named Jobs of the pod's namespace have completed (fails when one failed)")
+    .argument("<jobs...>", "Job names")
+    .option("--wait-seconds <n>", "how long to wait", "3600")
+    .option("--service-account-dir <dir>", "the pod's service-account token, ca.crt and namespace", SERVICE_ACCOUNT_DIR)
+    .action(async (jobs: string[], flags: { waitSeconds: string; serviceAccountDir: string }) => {
+      await waitForJobs(inClusterApi(process.env, flags.serviceAccountDir), jobs, { waitSeconds: Number(flags.waitSeconds) });
+      console.log(`setup Jobs complete: ${jobs.join(", ")}`);
     });
 }
