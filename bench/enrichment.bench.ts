@@ -16,6 +16,8 @@ import type { BenchResult } from "./run.ts";
  * - transform rate over the Security-Datasets mix (every recording, up to SAMPLE_PER_RECORDING events each),
  *   from Kafka message bytes to enriched documents (shape, normalize, kv, ATT&CK, join, ids), as events per
  *   CPU-second of the (single-threaded) process: the machine is shared, so wall-clock rates are also shown;
+ * - bare `JSON.parse` + `JSON.stringify` of the same messages in the same process, the limit of any JavaScript
+ *   transform: the transform must keep at least 0.8 of its rate (absolute rates differ threefold between machines);
  * - the same plus bulk-request serialization, as the service's hot path does per event;
  * - peak RSS with the join cache full (default bound) while every recording streams through the chain and is
  *   serialized into bulk requests of the service's default size.
@@ -31,6 +33,7 @@ interface RateReport {
   transformPerCpuSecond: number;
   transformPerWallSecond: number;
   withSerializationPerCpuSecond: number;
+  bareJsonPerCpuSecond: number;
 }
 
 interface MemoryReport {
@@ -47,6 +50,8 @@ export async function run(): Promise<BenchResult[]> {
     { name: "enrichment transform rate (events per CPU-second, 1 core)", value: Math.round(rate.transformPerCpuSecond), unit: "events/s", target: ">= 50,000", ok: rate.transformPerCpuSecond >= 50_000 },
     { name: "enrichment transform rate, wall clock (shared machine)", value: Math.round(rate.transformPerWallSecond), unit: "events/s" },
     { name: "enrichment transform + bulk serialization (per CPU-s)", value: Math.round(rate.withSerializationPerCpuSecond), unit: "events/s" },
+    { name: "bare JSON.parse + JSON.stringify of the same messages (per CPU-s)", value: Math.round(rate.bareJsonPerCpuSecond), unit: "events/s" },
+    { name: "transform rate / bare JSON rate", value: Number((rate.transformPerCpuSecond / rate.bareJsonPerCpuSecond).toFixed(3)), unit: "ratio", target: ">= 0.8", ok: rate.transformPerCpuSecond / rate.bareJsonPerCpuSecond >= 0.8 },
     { name: `transform chain peak RSS, cache ${memory.cacheEntries}, ${memory.events} events`, value: Math.round(memory.peakRssMiB), unit: "MiB", target: "<= 256", ok: memory.peakRssMiB <= 256 },
     { name: `service peak RSS, cache ${service.cacheEntries}, ${service.events} events`, value: Math.round(service.peakRssMiB), unit: "MiB", target: "<= 256", ok: service.peakRssMiB <= 256 },
     { name: "service end-to-end rate, replay to index (shared machine)", value: Math.round(service.events / service.seconds), unit: "events/s" },
@@ -75,13 +80,17 @@ async function measureRate(): Promise<RateReport> {
     // Read each recording to its end (leaving the zip stream early breaks node-stream-zip), keep the first lines.
     for await (const line of recordingLines(r.path)) if (n++ < SAMPLE_PER_RECORDING) sample.push(Buffer.from(line));
   }
-  const transform = rate(sample, () => undefined);
-  const withSerialization = rate(sample, (outcome) => (outcome.ok ? bulkLines(outcome).length : 0));
+  const [bareJson, transform, withSerialization] = rates(sample, [
+    bareJsonPass,
+    enrichPass(() => undefined),
+    enrichPass((outcome) => (outcome.ok ? bulkLines(outcome).length : 0)),
+  ]) as [Rate, Rate, Rate];
   return {
     events: sample.length,
     transformPerCpuSecond: transform.perCpuSecond,
     transformPerWallSecond: transform.perWallSecond,
     withSerializationPerCpuSecond: withSerialization.perCpuSecond,
+    bareJsonPerCpuSecond: bareJson.perCpuSecond,
   };
 }
 
@@ -94,19 +103,44 @@ function bulkLines(outcome: Outcome & { ok: true }): string {
   return body;
 }
 
-/** Events per CPU-second and per wall-second over PASSES passes (after a warm-up pass), a fresh enricher per pass. */
-function rate(sample: Buffer[], sink: (outcome: Outcome) => unknown): { perCpuSecond: number; perWallSecond: number } {
-  const pass = () => {
-    const enricher = new Enricher<undefined>();
-    for (const raw of sample) sink(enricher.enrich(raw, { tag: undefined, now: 0 }));
-  };
-  pass();
-  const cpu = process.cpuUsage();
-  const wall = process.hrtime.bigint();
-  for (let i = 0; i < PASSES; i++) pass();
-  const used = process.cpuUsage(cpu);
+/** One pass of the transform over the sample, a fresh enricher per pass. */
+const enrichPass = (sink: (outcome: Outcome) => unknown) => (sample: Buffer[]) => {
+  const enricher = new Enricher<undefined>();
+  for (const raw of sample) sink(enricher.enrich(raw, { tag: undefined, now: 0 }));
+};
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+let bareJsonBytes = 0;
+/** The same messages decoded, parsed and serialized again, nothing else (the output length is kept so no step is optimized away). */
+function bareJsonPass(sample: Buffer[]): void {
+  for (const raw of sample) bareJsonBytes += JSON.stringify(JSON.parse(utf8.decode(raw))).length;
+}
+
+/**
+ * Events per CPU-second and per wall-second of each pass kind over PASSES rounds (after a warm-up round).
+ * The kinds take turns within each round, so a busy spell of the shared machine weighs on all of them alike.
+ */
+interface Rate {
+  perCpuSecond: number;
+  perWallSecond: number;
+}
+
+function rates(sample: Buffer[], passes: ((sample: Buffer[]) => void)[]): Rate[] {
+  for (const pass of passes) pass(sample);
+  const cpuMicros = passes.map(() => 0);
+  const wallNanos = passes.map(() => 0n);
+  for (let i = 0; i < PASSES; i++) {
+    passes.forEach((pass, k) => {
+      const cpu = process.cpuUsage();
+      const wall = process.hrtime.bigint();
+      pass(sample);
+      const used = process.cpuUsage(cpu);
+      cpuMicros[k]! += used.user + used.system;
+      wallNanos[k]! += process.hrtime.bigint() - wall;
+    });
+  }
   const events = sample.length * PASSES;
-  return { perCpuSecond: events / ((used.user + used.system) / 1e6), perWallSecond: events / (Number(process.hrtime.bigint() - wall) / 1e9) };
+  return passes.map((_, k) => ({ perCpuSecond: events / (cpuMicros[k]! / 1e6), perWallSecond: events / (Number(wallNanos[k]!) / 1e9) }));
 }
 
 async function measureMemory(): Promise<MemoryReport> {

@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { SYSMON_EVENT_TYPES } from "../enrichment/transforms/channels/sysmon.ts";
 import { NXLOG_ENVELOPE } from "../enrichment/transforms/shape.ts";
 import { recordingLines } from "./datasets.ts";
 
@@ -144,7 +145,9 @@ export function convertNxlogEvent(event: Record<string, unknown>, shape: "winlog
   const eventData: Record<string, string> = {};
   for (const key in event) {
     const v = event[key];
-    if (NXLOG_ENVELOPE.has(key) || v === null || v === undefined) continue;
+    if (v === null || v === undefined) continue;
+    // nxlog writes Sysmon's own EventType (registry, WMI) over its envelope field of that name.
+    if (NXLOG_ENVELOPE.has(key) && !(key === "EventType" && typeof v === "string" && SYSMON_EVENT_TYPES.test(v))) continue;
     eventData[key] = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   }
   const user = event.UserID === undefined ? undefined : { identifier: event.UserID, name: event.AccountName, domain: event.Domain, type: event.AccountType };

@@ -10,7 +10,9 @@ import {
   ProcessNetworkJoin,
   SYSMON_CHANNEL,
 } from "./join.ts";
+import { addFingerprints } from "./fingerprint.ts";
 import { parseRuleName } from "./kv.ts";
+import { enrichNetwork, type GeoResolver } from "./network.ts";
 import { type EventDocument, normalize } from "./normalize.ts";
 import { EventRejected, reject } from "./rejection.ts";
 import { type EventView, takenFor, viewEvent } from "./shape.ts";
@@ -18,6 +20,7 @@ import { type EventView, takenFor, viewEvent } from "./shape.ts";
 export type { EventDocument } from "./normalize.ts";
 export type { TechniqueContext, TechniqueResolver } from "./attack.ts";
 export type { Connection, JoinOptions } from "./join.ts";
+export type { GeoInfo, GeoResolver } from "./network.ts";
 export { EventRejected } from "./rejection.ts";
 export { DEFAULT_KNOWN_CHANNELS } from "./channels.ts";
 
@@ -55,6 +58,8 @@ export interface EnricherOptions {
    * `clock_skewed` (a host clock off, reset or tampered with). Default {@link DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS}.
    */
   clockSkewThresholdSeconds?: number;
+  /** GeoIP/ASN of public addresses (`enrichment/geoip.ts` opens MaxMind databases); none by default. */
+  geo?: GeoResolver;
 }
 
 export const DEFAULT_JOIN_OPTIONS: JoinOptions = { maxEntries: 30_000, maxAgeMs: 24 * 3600_000, waitMs: 5_000, maxWaiting: 10_000 };
@@ -74,7 +79,8 @@ export interface EnrichContext<T> {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * The transform chain: raw message → shape detection and normalization → RuleName kv → ATT&CK context →
+ * The transform chain: raw message → shape detection and normalization (with the channel's per-event
+ * fields) → address classes, Community ID, GeoIP → fingerprints → RuleName kv → ATT&CK context →
  * process/network join. Pure apart from the join cache it owns: no I/O, safe to reuse anywhere events need
  * enriching (the service, the dashboards' sample indexing, tests, benchmarks).
  */
@@ -84,12 +90,14 @@ export class Enricher<T = undefined> {
   private readonly channels: ChannelFilter;
   private readonly maxEventBytes: number;
   private readonly clockSkewThresholdSeconds: number;
+  private readonly geo: GeoResolver | undefined;
 
   constructor(options: EnricherOptions = {}) {
     this.attack = options.attack ?? noAttackKnowledge;
     this.channels = new ChannelFilter(options.knownChannels ?? DEFAULT_KNOWN_CHANNELS);
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.clockSkewThresholdSeconds = options.clockSkewThresholdSeconds ?? DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS;
+    this.geo = options.geo;
     this.join = new ProcessNetworkJoin<T>({ ...DEFAULT_JOIN_OPTIONS, ...options.join });
   }
 
@@ -119,6 +127,8 @@ export class Enricher<T = undefined> {
     const channel = this.channels.canonical(view.channel) ?? reject(`unknown channel "${view.channel.slice(0, 100)}"`);
     const doc = normalize(view, channel, context.receivedAt ?? Date.now());
     if (doc.clock_skew_seconds !== undefined && Math.abs(doc.clock_skew_seconds) > this.clockSkewThresholdSeconds) doc.clock_skewed = true;
+    enrichNetwork(doc, this.geo);
+    addFingerprints(doc);
 
     if (doc.rule_name !== undefined) {
       const tags = parseRuleName(doc.rule_name);
@@ -152,6 +162,8 @@ export class Enricher<T = undefined> {
 
 /** The process-network index action for a joined connection (same id as the connection event). */
 export function joinedAction(joined: { id: string; joined: EventDocument }): IndexAction {
+  // The process's command line arrived with the join: fingerprint it as on the process event.
+  addFingerprints(joined.joined);
   return { index: dailyIndex(PROCESS_NETWORK_INDEX_PREFIX, joined.joined["@timestamp"]), id: joined.id, doc: joined.joined };
 }
 

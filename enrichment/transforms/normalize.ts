@@ -1,3 +1,5 @@
+import { mapChannelFields } from "./channels/index.ts";
+import { PROTOCOL_NUMBERS } from "./channels/tables.ts";
 import { splitHashes } from "./hashes.ts";
 import { reject } from "./rejection.ts";
 import { describe, type EventView } from "./shape.ts";
@@ -44,6 +46,10 @@ export interface EventDocument {
   network_initiated?: boolean;
   rule_name?: string;
   message?: string;
+  /** What happened, per channel and event id (`channels/`): `process_create`, `logon_failed`, ... */
+  action?: string;
+  /** Community ID v1 of the flow, on events with both addresses and a protocol (`network.ts`). */
+  community_id?: string;
   /** `host_name|process_guid` on process-create and network-connection events: what the join matches on. */
   join_key?: string;
   /** On joined documents: the process-create event's time (`@timestamp` is the connection's). */
@@ -77,13 +83,17 @@ const INTEGER_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["dst_port", ["DestinationPort", "DestPort"]],
 ];
 
-/** IANA protocol numbers Windows Filtering Platform events (5156…) write instead of names. */
-const PROTOCOL_NUMBERS: Record<string, string> = { "1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp" };
+/** Every Windows event-data field the generic mapping reads. */
+export const GENERIC_WINDOWS_FIELDS: readonly string[] = [
+  ...[...STRING_FIELDS, ...INTEGER_FIELDS].flatMap(([, sources]) => sources),
+  "Protocol", "Initiated", "Hashes", "Hash", "UtcTime",
+];
 
 const UTC_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)Z?$/;
 
 /**
- * Normalizes one event. `fallbackTime` (ms) dates an event that carries no time of its own (the Kafka
+ * Normalizes one event: the fields every channel shares (below), then the channel's own per-event-id fields
+ * and `action` name (`channels/`). `fallbackTime` (ms) dates an event that carries no time of its own (the Kafka
  * message time). Throws {@link EventRejected} when a mapped field has a type it cannot have.
  */
 export function normalize(view: EventView, channel: string, fallbackTime: number): EventDocument {
@@ -113,12 +123,13 @@ export function normalize(view: EventView, channel: string, fallbackTime: number
   if (doc.parent_process_path !== undefined) doc.parent_process_name = baseName(doc.parent_process_path);
 
   const protocol = firstString(data, ["Protocol"]);
-  if (protocol !== undefined) doc.network_protocol = PROTOCOL_NUMBERS[protocol] ?? protocol.toLowerCase();
+  if (protocol !== undefined) doc.network_protocol = (PROTOCOL_NUMBERS.describe(protocol) as string | undefined) ?? protocol.toLowerCase();
   const initiated = firstString(data, ["Initiated"]);
   if (initiated !== undefined) doc.network_initiated = initiated.toLowerCase() === "true";
 
   const hashes = firstString(data, ["Hashes", "Hash"]);
   if (hashes !== undefined) Object.assign(doc, splitHashes(hashes));
+  mapChannelFields(doc, data);
   return doc;
 }
 
