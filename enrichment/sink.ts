@@ -35,6 +35,11 @@ interface Serialized<S> {
   line: string;
 }
 
+/** The `_bulk` lines (action and document) that index one document. */
+export function bulkLine(action: IndexAction): string {
+  return `{"index":{"_index":"${action.index}","_id":"${action.id}"}}\n${JSON.stringify(action.doc)}\n`;
+}
+
 /** Item statuses worth another try: the engine was busy or broken, the document was fine. */
 const retryableStatus = (status: number) => status === 429 || status >= 500;
 
@@ -55,7 +60,7 @@ export class BulkSink {
     let chunk: Serialized<S>[] = [];
     let bytes = 0;
     for (const item of items) {
-      const line = `{"index":{"_index":"${item.action.index}","_id":"${item.action.id}"}}\n${JSON.stringify(item.action.doc)}\n`;
+      const line = bulkLine(item.action);
       if (chunk.length > 0 && (chunk.length >= this.options.maxDocs || bytes + line.length > MAX_REQUEST_CHARS)) {
         rejected.push(...(await this.indexChunk(chunk)));
         chunk = [];

@@ -33,10 +33,17 @@ export class ServiceProcess {
   ) {}
 
   static async start(env: Record<string, string>): Promise<ServiceProcess> {
+    const service = await ServiceProcess.spawn(env);
+    await service.waitReady();
+    return service;
+  }
+
+  /** Starts the process without waiting for it to be ready; `nodeFlags` come after the service's own V8 flags. */
+  static async spawn(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServiceProcess> {
     const port = await freePort();
     const logFile = join(tmpdir(), `helk-enrichment-test-${process.pid}-${port}.log`);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, "--import", "tsx", "enrichment/main.ts"], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeFlags, "--import", "tsx", "enrichment/main.ts"], {
       cwd: projectRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HELK_HTTP_PORT: String(port), HELK_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -44,9 +51,7 @@ export class ServiceProcess {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-    const service = new ServiceProcess(child, `http://127.0.0.1:${port}`, logFile, exited);
-    await service.waitReady();
-    return service;
+    return new ServiceProcess(child, `http://127.0.0.1:${port}`, logFile, exited);
   }
 
   async waitReady(timeoutMs = 120_000): Promise<void> {
