@@ -37,8 +37,12 @@ const schema = z.object({
   HELK_JOIN_MAX_AGE_MS: integer(1).default(DEFAULT_JOIN_OPTIONS.maxAgeMs),
   HELK_JOIN_WAIT_MS: integer(0).default(DEFAULT_JOIN_OPTIONS.waitMs),
   HELK_JOIN_MAX_WAITING: integer(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
-  /** Documents per bulk request (a Kafka batch is split into requests of at most this many). */
+  /** Documents per bulk request at most (requests pack documents of any number of Kafka batches). */
   HELK_BULK_MAX_DOCS: integer(1).default(2000),
+  /** Bulk request body size at most, in bytes (characters) of NDJSON. */
+  HELK_BULK_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Bulk requests in flight at most: the engine indexes one while the next is sent and the one after is packed. */
+  HELK_BULK_IN_FLIGHT: integer(1, 64).default(3),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */
   HELK_RETRY_MAX_MS: integer(10).default(10_000),
   HELK_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -11,10 +11,47 @@ export interface SinkItem<S> {
   source: S;
 }
 
+/** A document the engine rejected for good, with the engine's reason and the document as sent. */
 export interface SinkRejection<S> {
-  item: SinkItem<S>;
+  source: S;
+  kind: SinkItem<S>["kind"];
+  document: unknown;
   status: number;
   reason: string;
+}
+
+export interface BulkSinkOptions {
+  /** Documents per request at most. */
+  maxDocs: number;
+  /** Request body size at most (characters of NDJSON); also what waits unsent at most before `add` holds back. */
+  maxBytes: number;
+  /** Requests in flight at most. */
+  maxInFlight: number;
+  /** How long a request that is not full yet waits for more documents while a request slot is free (ms). */
+  lingerMs: number;
+  metrics: Metrics;
+  log: Logger;
+  retry: Omit<RetryOptions, "log">;
+}
+
+/** The `_bulk` lines (action and document) that index one document. */
+export function bulkLine(action: IndexAction): string {
+  return `{"index":{"_index":"${action.index}","_id":"${action.id}"}}\n${JSON.stringify(action.doc)}\n`;
+}
+
+/** Documents of one `add` call: settled once each is indexed or rejected for good, failed if one is abandoned. */
+interface Group<S> {
+  remaining: number;
+  rejected: SinkRejection<S>[];
+  settle: (rejected: SinkRejection<S>[]) => void;
+  fail: (err: unknown) => void;
+}
+
+interface Entry<S> {
+  line: string;
+  source: S;
+  kind: SinkItem<S>["kind"];
+  group: Group<S>;
 }
 
 interface BulkItemResult {
@@ -23,75 +60,154 @@ interface BulkItemResult {
 }
 
 interface BulkResponse {
-  errors: boolean;
   items: Record<string, BulkItemResult>[];
-}
-
-/** Bulk requests stay well under the engines' default 100 MB request limit. */
-const MAX_REQUEST_CHARS = 16 * 1024 * 1024;
-
-interface Serialized<S> {
-  item: SinkItem<S>;
-  line: string;
-}
-
-/** The `_bulk` lines (action and document) that index one document. */
-export function bulkLine(action: IndexAction): string {
-  return `{"index":{"_index":"${action.index}","_id":"${action.id}"}}\n${JSON.stringify(action.doc)}\n`;
 }
 
 /** Item statuses worth another try: the engine was busy or broken, the document was fine. */
 const retryableStatus = (status: number) => status === 429 || status >= 500;
 
 /**
- * Bulk indexer: sends documents in requests of at most `maxDocs` (and 16 M characters), retries whole requests
- * that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a write is
- * never dropped) and single items the engine answered 429/5xx for, and returns the items the engine rejected
- * for good (mapping conflicts, bad values), each with the engine's reason.
+ * Only what the sink reads of a bulk answer: the engine leaves out each item's index, id, version and shard
+ * figures, which would otherwise be most of the answer and of the time spent parsing it.
  */
-export class BulkSink {
+const BULK_ANSWER_FIELDS = "items.*.status,items.*.error";
+
+/**
+ * Bulk indexer that keeps the engine busy. Documents from any number of callers are packed into requests of at
+ * most `maxDocs` documents and `maxBytes`, and up to `maxInFlight` requests are sent at once. A request leaves
+ * when it is full, or when a slot is free and `lingerMs` passed without it filling: requests grow to the full
+ * size while the engine is the bottleneck and stay small when it is idle. {@link add} holds its caller back while
+ * a full request waits for a slot, so memory stays bounded (about `maxBytes` × (`maxInFlight` + 1)).
+ *
+ * Whole requests that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a
+ * write is never dropped) are retried, and so are single items the engine answered 429/5xx for; items the engine
+ * rejected for good (mapping conflicts, bad values) are handed back with the engine's reason.
+ */
+export class BulkSink<S> {
+  private buffer: Entry<S>[] = [];
+  private bufferChars = 0;
+  private inFlight = 0;
+  private linger: NodeJS.Timeout | undefined;
+  /** `add` callers waiting for the buffer to have room. */
+  private roomWaiters: (() => void)[] = [];
+  /** Callers of `drained` waiting for everything to be sent and answered. */
+  private drainWaiters: (() => void)[] = [];
+
   constructor(
     private readonly engine: Engine,
-    private readonly options: { maxDocs: number; metrics: Metrics; log: Logger; retry: Omit<RetryOptions, "log"> },
+    private readonly options: BulkSinkOptions,
   ) {}
 
-  async index<S>(items: SinkItem<S>[]): Promise<SinkRejection<S>[]> {
-    const rejected: SinkRejection<S>[] = [];
-    let chunk: Serialized<S>[] = [];
-    let bytes = 0;
+  /**
+   * Queues documents. Resolves once they are queued (after waiting while the buffer is full), with the promise of
+   * their outcome: the documents the engine rejected for good, once every one of them is settled; it fails when
+   * their request was abandoned (retries given up while shutting down).
+   */
+  async add(items: SinkItem<S>[]): Promise<{ settled: Promise<SinkRejection<S>[]> }> {
+    if (items.length === 0) return { settled: Promise.resolve([]) };
+    let settle!: Group<S>["settle"];
+    let fail!: Group<S>["fail"];
+    const settled = new Promise<SinkRejection<S>[]>((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const group: Group<S> = { remaining: items.length, rejected: [], settle, fail };
     for (const item of items) {
       const line = bulkLine(item.action);
-      if (chunk.length > 0 && (chunk.length >= this.options.maxDocs || bytes + line.length > MAX_REQUEST_CHARS)) {
-        rejected.push(...(await this.indexChunk(chunk)));
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push({ item, line });
-      bytes += line.length;
+      this.buffer.push({ line, source: item.source, kind: item.kind, group });
+      this.bufferChars += line.length;
     }
-    if (chunk.length > 0) rejected.push(...(await this.indexChunk(chunk)));
-    return rejected;
+    this.pump();
+    while (this.bufferChars >= this.options.maxBytes) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return { settled };
   }
 
-  private async indexChunk<S>(chunk: Serialized<S>[]): Promise<SinkRejection<S>[]> {
-    const rejected: SinkRejection<S>[] = [];
-    let pending = chunk;
+  /** Sends what is queued without waiting for the linger time (shutting down). */
+  flush(): void {
+    this.pump(true);
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drained(): Promise<void> {
+    if (this.buffer.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private get full(): boolean {
+    return this.buffer.length >= this.options.maxDocs || this.bufferChars >= this.options.maxBytes;
+  }
+
+  private pump(now = false): void {
+    while (this.buffer.length > 0 && this.inFlight < this.options.maxInFlight) {
+      if (!now && !this.full) {
+        this.linger ??= setTimeout(() => {
+          this.linger = undefined;
+          this.pump(true);
+        }, this.options.lingerMs);
+        return;
+      }
+      clearTimeout(this.linger);
+      this.linger = undefined;
+      this.send(this.takeRequest());
+    }
+  }
+
+  /** The oldest queued documents, as many as one request takes. */
+  private takeRequest(): Entry<S>[] {
+    let count = 0;
+    let chars = 0;
+    while (count < this.buffer.length && count < this.options.maxDocs) {
+      const next = this.buffer[count]!.line.length;
+      if (count > 0 && chars + next > this.options.maxBytes) break;
+      chars += next;
+      count++;
+    }
+    const request = this.buffer.slice(0, count);
+    this.buffer = this.buffer.slice(count);
+    this.bufferChars -= chars;
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    return request;
+  }
+
+  private send(request: Entry<S>[]): void {
+    this.inFlight++;
+    this.index(request)
+      .catch((err: unknown) => {
+        for (const group of new Set(request.map((e) => e.group))) group.fail(err);
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.buffer.length === 0 && this.inFlight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
+      });
+  }
+
+  /** Indexes one request's documents, retrying until each is indexed or rejected for good. */
+  private async index(request: Entry<S>[]): Promise<void> {
+    let pending = request;
     while (pending.length > 0) {
-      const response = await retrying(
+      const body = pending.map((e) => e.line).join("");
+      const answer = await retrying(
         `bulk request of ${pending.length} documents`,
-        () => this.send(pending),
+        () => this.post(body, pending.length),
         (err) => err instanceof EngineError,
         { ...this.options.retry, log: this.options.log, onRetry: () => this.options.metrics.bulkRetries.inc() },
       );
-      const again: Serialized<S>[] = [];
-      response.items.forEach((entry, i) => {
-        const serialized = pending[i]!;
-        const item = serialized.item;
-        const result = entry.index ?? Object.values(entry)[0]!;
-        if (result.status < 300) this.options.metrics.indexed.inc({ kind: item.kind });
-        else if (retryableStatus(result.status)) again.push(serialized);
-        else rejected.push({ item, status: result.status, reason: itemReason(result) });
+      const again: Entry<S>[] = [];
+      let events = 0;
+      let joined = 0;
+      answer.items.forEach((item, i) => {
+        const entry = pending[i]!;
+        const result = item.index ?? Object.values(item)[0]!;
+        if (result.status < 300) {
+          if (entry.kind === "event") events++;
+          else joined++;
+          this.settleOne(entry);
+        } else if (retryableStatus(result.status)) again.push(entry);
+        else {
+          entry.group.rejected.push({ source: entry.source, kind: entry.kind, document: documentOf(entry.line), status: result.status, reason: itemReason(result) });
+          this.settleOne(entry);
+        }
       });
+      if (events > 0) this.options.metrics.indexed.inc({ kind: "event" }, events);
+      if (joined > 0) this.options.metrics.indexed.inc({ kind: "process_network" }, joined);
       if (again.length > 0) {
         this.options.metrics.bulkRetries.inc();
         this.options.log.warn({ items: again.length }, "engine refused items for now (429/5xx); retrying them");
@@ -99,23 +215,29 @@ export class BulkSink {
       }
       pending = again;
     }
-    return rejected;
   }
 
-  private async send<S>(items: Serialized<S>[]): Promise<BulkResponse> {
-    let body = "";
-    for (const { line } of items) body += line;
+  private settleOne(entry: Entry<S>): void {
+    if (--entry.group.remaining === 0) entry.group.settle(entry.group.rejected);
+  }
+
+  private async post(body: string, documents: number): Promise<BulkResponse> {
     const end = this.options.metrics.bulkSeconds.startTimer();
     try {
-      const res = await this.engine.request<BulkResponse>({ method: "POST", path: "/_bulk", bulk: body });
-      if (!Array.isArray(res.body?.items) || res.body.items.length !== items.length) {
-        throw new EngineError(`bulk answer has ${res.body?.items?.length ?? "no"} items for ${items.length} documents`, 0);
+      const res = await this.engine.request<BulkResponse>({ method: "POST", path: "/_bulk", bulk: body, query: { filter_path: BULK_ANSWER_FIELDS } });
+      if (!Array.isArray(res.body?.items) || res.body.items.length !== documents) {
+        throw new EngineError(`bulk answer has ${res.body?.items?.length ?? "no"} items for ${documents} documents`, 0);
       }
       return res.body;
     } finally {
       end();
     }
   }
+}
+
+/** The document of a bulk line pair (the second line), for a dead letter. */
+function documentOf(line: string): unknown {
+  return JSON.parse(line.slice(line.indexOf("\n") + 1));
 }
 
 function itemReason(result: BulkItemResult): string {
