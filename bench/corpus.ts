@@ -36,9 +36,10 @@ export async function processCreates(recordings: Recording[] = listRecordings())
 }
 
 /**
- * A process-create event as a new process: fresh GUID and record number, dated after every recording, so the
- * dataset streaming through later never ages it out of the join cache (only the entry bound evicts).
+ * A process-create event as a new process: fresh GUID and record number, dated (event and shipper time) after
+ * every recording, so the dataset streaming through later never ages it out of the join cache (only the entry
+ * bound evicts).
  */
 export function syntheticProcess(event: Record<string, unknown>, i: number): Record<string, unknown> {
-  return { ...event, ProcessGuid: `{bench-${i}}`, RecordNumber: 1e9 + i, UtcTime: "2030-01-01 00:00:00.000" };
+  return { ...event, ProcessGuid: `{bench-${i}}`, RecordNumber: 1e9 + i, UtcTime: "2030-01-01 00:00:00.000", "@timestamp": "2030-01-01T00:00:00.000Z" };
 }
