@@ -47,11 +47,25 @@ interface Group<S> {
   fail: (err: unknown) => void;
 }
 
-interface Entry<S> {
-  line: string;
-  source: S;
-  kind: SinkItem<S>["kind"];
+/**
+ * The documents of one `add` call, serialized into one string at once: the per-document lines die young, and
+ * what waits for a request is one large string (never copied by the garbage collector), not thousands of small ones.
+ */
+interface Chunk<S> {
+  text: string;
+  /** Where each document's lines end in `text`. */
+  ends: number[];
+  sources: S[];
+  kinds: SinkItem<S>["kind"][];
   group: Group<S>;
+  /** Documents already taken into requests. */
+  taken: number;
+}
+
+/** A request: its body, and where each document's lines are in it. */
+interface Request<S> {
+  body: string;
+  docs: { start: number; end: number; source: S; kind: SinkItem<S>["kind"]; group: Group<S> }[];
 }
 
 interface BulkItemResult {
@@ -84,14 +98,14 @@ const BULK_ANSWER_FIELDS = "items.*.status,items.*.error";
  * rejected for good (mapping conflicts, bad values) are handed back with the engine's reason.
  */
 export class BulkSink<S> {
-  private buffer: Entry<S>[] = [];
-  private bufferChars = 0;
+  private readonly chunks: Chunk<S>[] = [];
+  /** Characters and documents queued, not yet taken into a request. */
+  private queuedChars = 0;
+  private queuedDocs = 0;
   private inFlight = 0;
   private linger: NodeJS.Timeout | undefined;
-  /** `add` callers waiting for the buffer to have room. */
+  /** `add` callers waiting for the queue to have room. */
   private roomWaiters: (() => void)[] = [];
-  /** Callers of `drained` waiting for everything to be sent and answered. */
-  private drainWaiters: (() => void)[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -99,7 +113,7 @@ export class BulkSink<S> {
   ) {}
 
   /**
-   * Queues documents. Resolves once they are queued (after waiting while the buffer is full), with the promise of
+   * Queues documents. Resolves once they are queued (after waiting while the queue is full), with the promise of
    * their outcome: the documents the engine rejected for good, once every one of them is settled; it fails when
    * their request was abandoned (retries given up while shutting down).
    */
@@ -108,14 +122,22 @@ export class BulkSink<S> {
     let settle!: Group<S>["settle"];
     let fail!: Group<S>["fail"];
     const settled = new Promise<SinkRejection<S>[]>((resolve, reject) => ((settle = resolve), (fail = reject)));
-    const group: Group<S> = { remaining: items.length, rejected: [], settle, fail };
-    for (const item of items) {
-      const line = bulkLine(item.action);
-      this.buffer.push({ line, source: item.source, kind: item.kind, group });
-      this.bufferChars += line.length;
-    }
+    const lines = items.map((item) => bulkLine(item.action));
+    const ends: number[] = [];
+    let end = 0;
+    for (const line of lines) ends.push((end += line.length));
+    this.chunks.push({
+      text: lines.join(""),
+      ends,
+      sources: items.map((item) => item.source),
+      kinds: items.map((item) => item.kind),
+      group: { remaining: items.length, rejected: [], settle, fail },
+      taken: 0,
+    });
+    this.queuedChars += end;
+    this.queuedDocs += items.length;
     this.pump();
-    while (this.bufferChars >= this.options.maxBytes) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    while (this.queuedChars >= this.options.maxBytes) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     return { settled };
   }
 
@@ -124,19 +146,10 @@ export class BulkSink<S> {
     this.pump(true);
   }
 
-  /** Resolves when nothing is queued or in flight. */
-  drained(): Promise<void> {
-    if (this.buffer.length === 0 && this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
-  private get full(): boolean {
-    return this.buffer.length >= this.options.maxDocs || this.bufferChars >= this.options.maxBytes;
-  }
-
   private pump(now = false): void {
-    while (this.buffer.length > 0 && this.inFlight < this.options.maxInFlight) {
-      if (!now && !this.full) {
+    while (this.queuedDocs > 0 && this.inFlight < this.options.maxInFlight) {
+      const full = this.queuedDocs >= this.options.maxDocs || this.queuedChars >= this.options.maxBytes;
+      if (!now && !full) {
         this.linger ??= setTimeout(() => {
           this.linger = undefined;
           this.pump(true);
@@ -150,60 +163,70 @@ export class BulkSink<S> {
   }
 
   /** The oldest queued documents, as many as one request takes. */
-  private takeRequest(): Entry<S>[] {
-    let count = 0;
+  private takeRequest(): Request<S> {
+    const { maxDocs, maxBytes } = this.options;
+    const pieces: string[] = [];
+    const docs: Request<S>["docs"] = [];
     let chars = 0;
-    while (count < this.buffer.length && count < this.options.maxDocs) {
-      const next = this.buffer[count]!.line.length;
-      if (count > 0 && chars + next > this.options.maxBytes) break;
-      chars += next;
-      count++;
+    while (this.chunks.length > 0) {
+      const chunk = this.chunks[0]!;
+      const from = chunk.taken === 0 ? 0 : chunk.ends[chunk.taken - 1]!;
+      let i = chunk.taken;
+      for (; i < chunk.ends.length && docs.length < maxDocs; i++) {
+        const length = chunk.ends[i]! - (i === 0 ? 0 : chunk.ends[i - 1]!);
+        if (docs.length > 0 && chars + length > maxBytes) break;
+        docs.push({ start: chars, end: chars + length, source: chunk.sources[i]!, kind: chunk.kinds[i]!, group: chunk.group });
+        chars += length;
+      }
+      if (i > chunk.taken) pieces.push(chunk.text.slice(from, chunk.ends[i - 1]));
+      chunk.taken = i;
+      if (i < chunk.ends.length) break;
+      this.chunks.shift();
     }
-    const request = this.buffer.slice(0, count);
-    this.buffer = this.buffer.slice(count);
-    this.bufferChars -= chars;
+    this.queuedChars -= chars;
+    this.queuedDocs -= docs.length;
     for (const wake of this.roomWaiters.splice(0)) wake();
-    return request;
+    return { body: pieces.join(""), docs };
   }
 
-  private send(request: Entry<S>[]): void {
+  private send(request: Request<S>): void {
     this.inFlight++;
     this.index(request)
       .catch((err: unknown) => {
-        for (const group of new Set(request.map((e) => e.group))) group.fail(err);
+        for (const group of new Set(request.docs.map((d) => d.group))) group.fail(err);
       })
       .finally(() => {
         this.inFlight--;
         this.pump();
-        if (this.buffer.length === 0 && this.inFlight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
       });
   }
 
   /** Indexes one request's documents, retrying until each is indexed or rejected for good. */
-  private async index(request: Entry<S>[]): Promise<void> {
+  private async index(request: Request<S>): Promise<void> {
     let pending = request;
-    while (pending.length > 0) {
-      const body = pending.map((e) => e.line).join("");
+    while (pending.docs.length > 0) {
+      const { body, docs } = pending;
       const answer = await retrying(
-        `bulk request of ${pending.length} documents`,
-        () => this.post(body, pending.length),
+        `bulk request of ${docs.length} documents`,
+        () => this.post(body, docs.length),
         (err) => err instanceof EngineError,
         { ...this.options.retry, log: this.options.log, onRetry: () => this.options.metrics.bulkRetries.inc() },
       );
-      const again: Entry<S>[] = [];
+      const again: Request<S>["docs"] = [];
       let events = 0;
       let joined = 0;
       answer.items.forEach((item, i) => {
-        const entry = pending[i]!;
+        const doc = docs[i]!;
         const result = item.index ?? Object.values(item)[0]!;
         if (result.status < 300) {
-          if (entry.kind === "event") events++;
+          if (doc.kind === "event") events++;
           else joined++;
-          this.settleOne(entry);
-        } else if (retryableStatus(result.status)) again.push(entry);
+          this.settleOne(doc.group);
+        } else if (retryableStatus(result.status)) again.push(doc);
         else {
-          entry.group.rejected.push({ source: entry.source, kind: entry.kind, document: documentOf(entry.line), status: result.status, reason: itemReason(result) });
-          this.settleOne(entry);
+          const document = documentOf(body.slice(doc.start, doc.end));
+          doc.group.rejected.push({ source: doc.source, kind: doc.kind, document, status: result.status, reason: itemReason(result) });
+          this.settleOne(doc.group);
         }
       });
       if (events > 0) this.options.metrics.indexed.inc({ kind: "event" }, events);
@@ -213,12 +236,12 @@ export class BulkSink<S> {
         this.options.log.warn({ items: again.length }, "engine refused items for now (429/5xx); retrying them");
         await new Promise((r) => setTimeout(r, 500));
       }
-      pending = again;
+      pending = subset(body, again);
     }
   }
 
-  private settleOne(entry: Entry<S>): void {
-    if (--entry.group.remaining === 0) entry.group.settle(entry.group.rejected);
+  private settleOne(group: Group<S>): void {
+    if (--group.remaining === 0) group.settle(group.rejected);
   }
 
   private async post(body: string, documents: number): Promise<BulkResponse> {
@@ -233,6 +256,16 @@ export class BulkSink<S> {
       end();
     }
   }
+}
+
+/** A request of some of another request's documents. */
+function subset<S>(body: string, docs: Request<S>["docs"]): Request<S> {
+  let chars = 0;
+  const pieces = docs.map((d) => body.slice(d.start, d.end));
+  return {
+    body: pieces.join(""),
+    docs: docs.map((d, i) => ({ ...d, start: chars, end: (chars += pieces[i]!.length) })),
+  };
 }
 
 /** The document of a bulk line pair (the second line), for a dead letter. */
