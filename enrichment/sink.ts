@@ -190,13 +190,13 @@ export class BulkSink<S> {
   }
 
   private send(request: Request<S>): void {
-    this.inFlight++;
+    this.options.metrics.bulkInFlight.set(++this.inFlight);
     this.index(request)
       .catch((err: unknown) => {
         for (const group of new Set(request.docs.map((d) => d.group))) group.fail(err);
       })
       .finally(() => {
-        this.inFlight--;
+        this.options.metrics.bulkInFlight.set(--this.inFlight);
         this.pump();
       });
   }
