@@ -156,7 +156,10 @@ export async function ensureTopic(
     const deadline = Date.now() + TOPIC_LEADERS_TIMEOUT_MS;
     for (;;) {
       const leaders = await admin.fetchTopicMetadata({ topics: [topic] }).then(
-        ({ topics }) => topics[0]?.partitions.every((p) => p.leader >= 0) ?? false,
+        ({ topics }) => {
+          const partitions = topics[0]?.partitions ?? [];
+          return partitions.length >= (created ? (options.partitions ?? 3) : 1) && partitions.every((p) => p.leader >= 0);
+        },
         () => false,
       );
       if (leaders) return created;
