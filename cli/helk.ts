@@ -3,8 +3,7 @@ import { Command } from "commander";
 import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
-import { registerSetupCommands } from "../components/setup-commands.ts";
-import { registerServicesCommands } from "../harness/cli.ts";
+import { registerSetupCommands } from "../setup/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 
 // Each part of the system registers its own subcommands here.
@@ -13,7 +12,6 @@ registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
 registerSetupCommands(program);
-registerServicesCommands(program);
 registerEnrichmentCommands(program);
 
 try {

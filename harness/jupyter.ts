@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { cacheDir, ensureBuilt } from "./cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
+import { ensureBuilt } from "./cache.ts";
 import { freePort, keepRunDirs, makeRunDir, ServerProcess } from "./process.ts";
 
 const run = promisify(execFile);
