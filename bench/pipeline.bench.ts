@@ -13,6 +13,7 @@ import { attackBundlePath } from "../lib/data.ts";
 import { recordingLines } from "../lib/datasets.ts";
 import { createEngine, type Engine, EngineError } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
+import { retry } from "../lib/retry.ts";
 import { countDocs, createTopics, resetIndices, ServiceProcess, serviceEnv, sleep, testNames } from "../test/enrichment/service-process.ts";
 import { processCreates, recordingsUnusedByTests, syntheticProcess } from "./corpus.ts";
 import type { BenchResult } from "./run.ts";
@@ -112,8 +113,8 @@ export async function run(): Promise<BenchResult[]> {
 
     const ceiling: BulkRun[] = [];
     for (const shape of CEILING_SHAPES) {
-      await resetIndices(engine);
-      await installTemplates(engine);
+      await patiently("emptying the indices", () => resetIndices(engine));
+      await patiently("installing the index templates", () => installTemplates(engine));
       const result = await bulkAll(engine, "/_bulk", lines, shape.docs, shape.inFlight);
       ceiling.push(result);
       console.log(`ceiling ${shape.docs} docs x ${shape.inFlight} in flight: ${result.docsPerSecond.toFixed(0)} docs/s (load ${result.loadavg[0]})`);
@@ -214,7 +215,7 @@ async function measureService(options: {
   expectedEvents: number;
 }): Promise<ServiceRun> {
   const { admin, engine, names, replicas } = options;
-  await resetIndices(engine);
+  await patiently("emptying the indices", () => resetIndices(engine));
   const group = `bench-pipeline-${replicas}-${randomBytes(4).toString("hex")}`;
   const env = serviceEnv(options.brokers, options.engineUrl, { ...names, group }, { HELK_ATTACK_BUNDLE: attackBundlePath() });
   const profile = process.env.HELK_BENCH_CPU_PROF && replicas === 1 ? ["--cpu-prof", `--cpu-prof-dir=${process.env.HELK_BENCH_CPU_PROF}`] : [];
@@ -245,7 +246,7 @@ async function measureService(options: {
       events,
       docs,
       deadLettered: await sum(services, "helk_enrichment_dead_lettered_total"),
-      indexedInEngine: (await countDocs(engine, "helk-events-*")) + (await countDocs(engine, "helk-process-network-*")),
+      indexedInEngine: await patiently("counting documents", async () => (await countDocs(engine, "helk-events-*")) + (await countDocs(engine, "helk-process-network-*"))),
       secondsFromStart,
       secondsFromFirstIndexed,
       docsPerSecondFromStart: docs / secondsFromStart,
@@ -260,6 +261,11 @@ async function measureService(options: {
   } finally {
     await Promise.all(services.map((s) => s.stop()));
   }
+}
+
+/** An engine call retried while the engine is too busy to answer (a shared machine under load), for up to 10 minutes. */
+function patiently<T>(what: string, call: () => Promise<T>): Promise<T> {
+  return retry(what, call, { maxDelayMs: 5000, maxElapsedMs: 600_000 }, { isRetryable: (err) => err instanceof EngineError && err.retryable });
 }
 
 async function sum(services: ServiceProcess[], metric: string): Promise<number> {
@@ -300,9 +306,9 @@ const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
  * request shape of the ceiling.
  */
 async function measurePeer(engine: Engine, raw: string[], shape: { docsPerRequest: number; inFlight: number }): Promise<BulkRun> {
-  await engine.request({ method: "DELETE", path: `/${PEER_INDEX}`, ignore: [404] });
-  await resetIndices(engine);
-  await engine.request({
+  await patiently("deleting the peer index", () => engine.request({ method: "DELETE", path: `/${PEER_INDEX}`, ignore: [404] }));
+  await patiently("emptying the indices", () => resetIndices(engine));
+  await patiently("creating the peer pipeline", () => engine.request({
     method: "PUT",
     path: `/_ingest/pipeline/${PEER_PIPELINE}`,
     body: {
@@ -311,9 +317,9 @@ async function measurePeer(engine: Engine, raw: string[], shape: { docsPerReques
         { kv: { field: "RuleName", field_split: ",", value_split: "=", target_field: "mitre", trim_key: " ", trim_value: " ", ignore_missing: true, ignore_failure: true } },
       ],
     },
-  });
+  }));
   const keyword = { type: "keyword", ignore_above: 8191 };
-  await engine.request({
+  await patiently("creating the peer index", () => engine.request({
     method: "PUT",
     path: `/${PEER_INDEX}`,
     body: {
@@ -325,10 +331,10 @@ async function measurePeer(engine: Engine, raw: string[], shape: { docsPerReques
         properties: { event: { type: "keyword", index: false, doc_values: false } },
       },
     },
-  });
+  }));
   const lines = raw.map((value) => `{"index":{}}\n${JSON.stringify({ event: value })}\n`);
   const result = await bulkAll(engine, `/${PEER_INDEX}/_bulk`, lines, shape.docsPerRequest, shape.inFlight);
-  await engine.request({ method: "DELETE", path: `/${PEER_INDEX}`, ignore: [404] });
+  await patiently("deleting the peer index", () => engine.request({ method: "DELETE", path: `/${PEER_INDEX}`, ignore: [404] }));
   return result;
 }
 

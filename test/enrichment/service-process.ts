@@ -54,7 +54,7 @@ export class ServiceProcess {
     return new ServiceProcess(child, `http://127.0.0.1:${port}`, logFile, exited);
   }
 
-  async waitReady(timeoutMs = 120_000): Promise<void> {
+  async waitReady(timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`enrichment exited before ready:\n${this.logTail()}`);
@@ -185,8 +185,9 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The test's engine client; a loaded shared machine can keep OpenSearch from answering a refresh within 30 s. */
 export function engineAt(url: string): Engine {
-  return createEngine({ kind: "opensearch", url });
+  return createEngine({ kind: "opensearch", url, requestTimeoutMs: 180_000 });
 }
 
 /**
