@@ -23,6 +23,16 @@ export interface SourceOptions extends DownloadOptions {
 
 /** Reads a bundle's JSON text from a path, `file:` URL or pinned http(s) URL; gzip is detected by its magic bytes. */
 export async function readBundleText(source: string | URL, opts: SourceOptions = {}): Promise<{ text: string; name: string }> {
+  const { bytes, name } = await readBundleBytes(source, opts);
+  try {
+    return { text: (isGzip(bytes) ? gunzipSync(bytes) : bytes).toString("utf8"), name };
+  } catch (err) {
+    throw new Error(`ATT&CK bundle ${name}: gzip data is corrupt: ${(err as Error).message}`);
+  }
+}
+
+/** A bundle's bytes as stored or served (gzipped or not), from a path, `file:` URL or pinned http(s) URL. */
+export async function readBundleBytes(source: string | URL, opts: SourceOptions = {}): Promise<{ bytes: Buffer; name: string }> {
   const url = toUrl(source);
   let bytes: Buffer;
   let name: string;
@@ -40,12 +50,12 @@ export async function readBundleText(source: string | URL, opts: SourceOptions =
     name = url.href;
     bytes = await downloadPinned(url, opts);
   }
-  const isGzip = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  try {
-    return { text: (isGzip ? gunzipSync(bytes) : bytes).toString("utf8"), name };
-  } catch (err) {
-    throw new Error(`ATT&CK bundle ${name}: gzip data is corrupt: ${(err as Error).message}`);
-  }
+  return { bytes, name };
+}
+
+/** Gzip is told by its magic bytes, not the file name. */
+export function isGzip(bytes: Buffer): boolean {
+  return bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 function toUrl(source: string | URL): URL | undefined {

@@ -186,8 +186,15 @@ export function parseStixBundle(json: unknown, source: string): StixObjects {
     const field = formatPath(issue.path);
     throw new AttackBundleError(`ATT&CK bundle ${source}: not a STIX bundle: field ${field}: ${issue.message}`, undefined, field);
   }
-  const out: StixObjects = {
-    specVersion: bundle.data.spec_version ?? "2.1",
+  const out = emptyStixObjects(bundle.data.spec_version ?? "2.1");
+  const objects = bundle.data.objects;
+  for (let i = 0; i < objects.length; i++) addStixObject(out, objects[i], i, source, bundle.data.spec_version);
+  return out;
+}
+
+export function emptyStixObjects(specVersion: StixObjects["specVersion"] = "2.1"): StixObjects {
+  return {
+    specVersion,
     techniques: [],
     tactics: [],
     matrices: [],
@@ -199,43 +206,39 @@ export function parseStixBundle(json: unknown, source: string): StixObjects {
     relationships: [],
     collections: [],
   };
-  const objects = bundle.data.objects;
-  for (let i = 0; i < objects.length; i++) {
-    const raw = objects[i];
-    const type = (raw as { type?: unknown } | null)?.type;
-    const schema = (typeof type === "string" && schemaByType[type]) || otherObjectSchema;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const id = (raw as { id?: unknown } | null)?.id;
-      const objectId = typeof id === "string" ? id : `objects[${i}] (no id)`;
-      const field = formatPath(issue.path);
-      throw new AttackBundleError(
-        `ATT&CK bundle ${source}: object ${objectId} (objects[${i}]): field ${field}: ${issue.message}`,
-        objectId,
-        field,
-      );
-    }
-    // A 2.1 bundle has no bundle-level spec_version; its objects say which version they are.
-    const obj = parsed.data as { type: string; spec_version?: "2.0" | "2.1" };
-    if (bundle.data.spec_version === undefined && obj.spec_version === undefined && obj.type !== "marking-definition") {
-      out.specVersion = "2.0";
-    }
-    switch (obj.type) {
-      case "attack-pattern": out.techniques.push(obj as AttackPattern); break;
-      case "x-mitre-tactic": out.tactics.push(obj as StixTactic); break;
-      case "x-mitre-matrix": out.matrices.push(obj as StixMatrix); break;
-      case "intrusion-set": out.groups.push(obj as StixGroup); break;
-      case "malware":
-      case "tool": out.software.push(obj as StixSoftware); break;
-      case "course-of-action": out.mitigations.push(obj as StixMitigation); break;
-      case "x-mitre-detection-strategy": out.detectionStrategies.push(obj as StixDetectionStrategy); break;
-      case "x-mitre-analytic": out.analytics.push(obj as StixAnalytic); break;
-      case "relationship": out.relationships.push(obj as StixRelationship); break;
-      case "x-mitre-collection": out.collections.push(obj as StixCollection); break;
-    }
+}
+
+/**
+ * Validates `objects[i]` of a bundle and files it under its kind in `out`; throws {@link AttackBundleError} naming
+ * the object and field when it is malformed. `bundleSpecVersion` is the bundle's own, when it states one.
+ */
+export function addStixObject(out: StixObjects, raw: unknown, i: number, source: string, bundleSpecVersion?: string): void {
+  const type = (raw as { type?: unknown } | null)?.type;
+  const schema = (typeof type === "string" && schemaByType[type]) || otherObjectSchema;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const id = (raw as { id?: unknown } | null)?.id;
+    const objectId = typeof id === "string" ? id : `objects[${i}] (no id)`;
+    const field = formatPath(issue.path);
+    throw new AttackBundleError(`ATT&CK bundle ${source}: object ${objectId} (objects[${i}]): field ${field}: ${issue.message}`, objectId, field);
   }
-  return out;
+  // A 2.1 bundle has no bundle-level spec_version; its objects say which version they are.
+  const obj = parsed.data as { type: string; spec_version?: "2.0" | "2.1" };
+  if (bundleSpecVersion === undefined && obj.spec_version === undefined && obj.type !== "marking-definition") out.specVersion = "2.0";
+  switch (obj.type) {
+    case "attack-pattern": out.techniques.push(obj as AttackPattern); break;
+    case "x-mitre-tactic": out.tactics.push(obj as StixTactic); break;
+    case "x-mitre-matrix": out.matrices.push(obj as StixMatrix); break;
+    case "intrusion-set": out.groups.push(obj as StixGroup); break;
+    case "malware":
+    case "tool": out.software.push(obj as StixSoftware); break;
+    case "course-of-action": out.mitigations.push(obj as StixMitigation); break;
+    case "x-mitre-detection-strategy": out.detectionStrategies.push(obj as StixDetectionStrategy); break;
+    case "x-mitre-analytic": out.analytics.push(obj as StixAnalytic); break;
+    case "relationship": out.relationships.push(obj as StixRelationship); break;
+    case "x-mitre-collection": out.collections.push(obj as StixCollection); break;
+  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -20,8 +20,12 @@ export const enrichmentEnvSchema = z.object({
   HELK_JOIN_MAX_WAITING: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
   /** Events whose own time is further than this from their shipper's are flagged `clock_skewed`. */
   HELK_CLOCK_SKEW_THRESHOLD_SECONDS: wholeNumber(1).default(DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS),
-  /** Documents per bulk request (a Kafka batch is split into requests of at most this many). */
+  /** Documents per bulk request at most (requests pack documents of any number of Kafka batches). */
   HELK_BULK_MAX_DOCS: wholeNumber(1).default(2000),
+  /** Bulk request body size at most, in bytes (characters) of NDJSON. */
+  HELK_BULK_MAX_BYTES: wholeNumber(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Bulk requests in flight at most: the engine indexes one while the next is sent and the one after is packed. */
+  HELK_BULK_IN_FLIGHT: wholeNumber(1, 64).default(3),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */
   HELK_RETRY_MAX_MS: wholeNumber(10).default(10_000),
   HELK_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

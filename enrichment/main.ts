@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { AttackLookup } from "../attack/lookup.ts";
-import { loadAttackBundle } from "../attack/bundle.ts";
+import { loadTechniqueModel } from "../attack/bundle.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
 import { createEngine } from "../lib/engine.ts";
 import { ConfigError, loadConfig } from "./config.ts";
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
 
   let attack: TechniqueResolver | undefined;
   if (config.HELK_ATTACK_BUNDLE) {
-    attack = AttackLookup.fromModel(await loadAttackBundle(config.HELK_ATTACK_BUNDLE, { sha256: config.HELK_ATTACK_SHA256 }));
+    // Techniques only, streamed: the whole bundle parsed would be the service's largest memory peak.
+    attack = AttackLookup.fromModel(await loadTechniqueModel(config.HELK_ATTACK_BUNDLE, { sha256: config.HELK_ATTACK_SHA256 }));
     log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "ATT&CK lookup loaded");
   } else log.warn("HELK_ATTACK_BUNDLE not set: technique context will be status \"unknown\"");
 

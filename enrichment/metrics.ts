@@ -32,6 +32,7 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    bulkInFlight: new Gauge({ name: "helk_enrichment_bulk_requests_in_flight", help: "Bulk requests sent and not answered yet", registers }),
     bulkRetries: new Counter({ name: "helk_enrichment_bulk_retries_total", help: "Bulk requests (or items) retried after no answer, 429 or 5xx", registers }),
     consumerLag: new Gauge({
       name: "helk_enrichment_consumer_lag",

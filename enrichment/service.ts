@@ -5,7 +5,8 @@ import type { EnrichmentConfig } from "./config.ts";
 import { type DeadLetter, DeadLetterSink, type MessageRef } from "./dead-letter.ts";
 import type { Metrics } from "./metrics.ts";
 import { retrying } from "./retry.ts";
-import { BulkSink, type SinkItem } from "./sink.ts";
+import { CommitTracker } from "./offsets.ts";
+import { BulkSink, type SinkItem, type SinkRejection } from "./sink.ts";
 import { installTemplates } from "./templates.ts";
 import { EVENTS_INDEX_PREFIX } from "./transforms/document-id.ts";
 import { type Connection, Enricher, type EventDocument, joinedAction } from "./transforms/index.ts";
@@ -15,32 +16,41 @@ import { joinDocument, processContext, SYSMON_CHANNEL, PROCESS_CREATE } from "./
 const SHUTDOWN_GRACE_MS = 20_000;
 /** How often waiting join connections are checked for expiry when no batch comes. */
 const JOIN_TICK_MS = 500;
+/** A bulk request not full yet waits this long for more documents while a request slot is free. */
+const BULK_LINGER_MS = 20;
 
 /**
- * The enrichment service: Kafka consumer → transform chain → bulk sink / dead-letter producer.
+ * The enrichment service: Kafka consumer → transform chain → bulk sink / dead-letter producer, overlapped: a
+ * batch is transformed and queued for the sink, and the consumer fetches the next while several bulk requests
+ * are in flight (see {@link BulkSink}).
  *
  * Delivery is at-least-once: a partition's offset is committed only after every message before it is indexed
  * or dead-lettered, and never past a connection still waiting for its process (its joined document is not
- * written yet). Document ids come from the events, so a redelivered message overwrites itself.
+ * written yet); see {@link CommitTracker}. Document ids come from the events, so a redelivered message
+ * overwrites itself.
  */
 export class EnrichmentService {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
-  private readonly sink: BulkSink;
+  private readonly sink: BulkSink<MessageRef>;
   private readonly deadLetters: DeadLetterSink;
-  /** Serializes batches and the join timer: both index and commit. */
-  private lock: Promise<void> = Promise.resolve();
+  private readonly offsets = new CommitTracker();
+  /** Writes under way (bulk, dead letters, join look-ups), each releasing its hold on the offsets when done. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** The batch being handled, if any (a stopping service lets it finish). */
+  private batchRunning: Promise<void> | undefined;
+  /** The commit under way, and whether another is due after it. */
+  private committing: Promise<void> | undefined;
+  private commitAgain = false;
   private stopping = false;
   private stopDeadline = Infinity;
   private joinTimer: NodeJS.Timeout | undefined;
-  /** Highest processed offset + 1 per `topic:partition`, awaiting commit. */
-  private readonly processedUpTo = new Map<string, { topic: string; partition: number; next: bigint }>();
   private consumerRunning = false;
   /**
-   * Heartbeat of the latest batch, also used while the join timer waits for the engine: a batch waiting for the
-   * lock sends none, and the group must not drop this member during a long outage.
+   * Heartbeat of the latest batch, sent while writes wait for the engine: a batch held back by a full sink sends
+   * none, and the group must not drop this member during a long outage.
    */
   private heartbeat: () => Promise<void> = async () => undefined;
 
@@ -70,11 +80,19 @@ export class EnrichmentService {
       // Keeps the group membership through a long engine outage (the session would time out otherwise).
       onWait: () => this.heartbeat(),
     };
-    this.sink = new BulkSink(engine, { maxDocs: config.HELK_BULK_MAX_DOCS, metrics, log, retry });
+    this.sink = new BulkSink(engine, {
+      maxDocs: config.HELK_BULK_MAX_DOCS,
+      maxBytes: config.HELK_BULK_MAX_BYTES,
+      maxInFlight: config.HELK_BULK_IN_FLIGHT,
+      lingerMs: BULK_LINGER_MS,
+      metrics,
+      log,
+      retry,
+    });
     this.deadLetters = new DeadLetterSink(this.producer, config.HELK_DEAD_LETTER_TOPIC, { metrics, log, retry });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
-      for (const key of this.processedUpTo.keys()) if (!assigned.has(key)) this.processedUpTo.delete(key);
+      this.offsets.keepOnly(assigned);
       this.log.info({ assignment: e.payload.memberAssignment }, "joined consumer group");
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: String(e.payload.error) }, "consumer crashed; kafkajs restarts it"));
@@ -101,22 +119,34 @@ export class EnrichmentService {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.locked(() => this.handleBatch(payload)),
+      eachBatch: (payload) => {
+        const handled = this.handleBatch(payload);
+        this.batchRunning = handled.finally(() => (this.batchRunning = undefined));
+        return handled;
+      },
     });
     this.consumerRunning = true;
-    this.joinTimer = setInterval(() => void this.locked(() => this.flushExpiredJoins()).catch((err) => this.log.error({ err: String(err) }, "join timer failed")), JOIN_TICK_MS);
+    this.joinTimer = setInterval(() => this.onJoinTick(), JOIN_TICK_MS);
     this.log.info({ topics: this.config.HELK_INPUT_TOPICS, group: this.config.HELK_CONSUMER_GROUP, engine: this.engine.url }, "enrichment service consuming");
   }
 
-  /** SIGTERM: stop fetching, let the running batch flush and commit, then disconnect. */
+  /**
+   * SIGTERM: stop fetching, write what was taken (within the grace time), commit it, then leave the group.
+   * Connections still waiting for their process are not committed: the next owner reads them again.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.stopDeadline = Date.now() + SHUTDOWN_GRACE_MS;
     clearInterval(this.joinTimer);
-    this.log.info("stopping: finishing the current batch");
+    this.log.info({ writesInFlight: this.inFlight.size }, "stopping: writing what was taken");
+    if (this.consumerRunning) this.consumer.pause(this.config.HELK_INPUT_TOPICS.map((topic) => ({ topic })));
+    await this.batchRunning?.catch(() => undefined);
+    this.sink.flush();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    await this.committing;
+    await this.commit().catch((err) => this.log.warn({ err: String(err) }, "last commit failed; the next owner reads those messages again"));
     await this.consumer.stop().catch((err) => this.log.warn({ err: String(err) }, "consumer stop"));
-    await this.lock.catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -134,64 +164,81 @@ export class EnrichmentService {
     return { ready: kafka === "ok" && engine === "ok" && !this.stopping, kafka, engine };
   }
 
-  private locked(task: () => Promise<void>): Promise<void> {
-    const run = this.lock.then(task, task);
-    this.lock = run.catch(() => undefined);
-    return run;
-  }
-
+  /**
+   * Transforms a batch and queues its documents (waiting only while the sink is full), then lets the consumer
+   * fetch on; the partition's commit is held at the batch's first offset until its documents and dead letters
+   * are written.
+   */
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (this.stopping) return;
     const { topic, partition } = batch;
-    const started = Date.now();
     const items: SinkItem<MessageRef>[] = [];
     const letters: DeadLetter[] = [];
     const lookups: Connection<MessageRef>[] = [];
-    const done: string[] = [];
+    let messages = 0;
+    let joined = 0;
+    let last: string | undefined;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       const ref: MessageRef = { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value };
-      this.metrics.eventsIn.inc({ topic });
       const outcome = this.enricher.enrich(message.value ?? Buffer.alloc(0), { tag: ref, receivedAt: Number(message.timestamp) });
       if (!outcome.ok) letters.push({ source: ref, stage: "parse", reason: outcome.reason });
       else {
         items.push({ action: outcome.event, kind: "event", source: ref });
-        for (const joined of outcome.joined) items.push({ action: joined, kind: "process_network", source: ref });
-        this.metrics.joined.inc(outcome.joined.length);
+        for (const j of outcome.joined) items.push({ action: j, kind: "process_network", source: ref });
+        joined += outcome.joined.length;
         if (outcome.overflow) lookups.push(outcome.overflow as Connection<MessageRef>);
+        // A waiting connection outlives the fetch: its own bytes, not a view holding the whole fetch response.
+        if (outcome.waiting && message.value) ref.value = Buffer.from(message.value);
       }
-      done.push(message.offset);
+      last = message.offset;
+      messages++;
     }
-    if (done.length === 0) return;
-    lookups.push(...this.enricher.expire());
+    if (last === undefined) return;
+    const first = batch.messages[0]!.offset;
+    this.metrics.eventsIn.inc({ topic }, messages);
+    this.metrics.joined.inc(joined);
     this.heartbeat = heartbeat;
-    await this.write(items, letters, lookups);
-    for (const offset of done) resolveOffset(offset);
-    this.processedUpTo.set(`${topic}:${partition}`, { topic, partition, next: BigInt(done[done.length - 1]!) + 1n });
-    this.metrics.consumerLag.set({ topic, partition }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(done[done.length - 1]!) - 1n)));
-    await this.commit();
-    await heartbeat().catch(() => undefined);
-    this.log.debug({ topic, partition, messages: done.length, documents: items.length, deadLetters: letters.length, ms: Date.now() - started }, "batch written");
+    const release = this.offsets.hold([{ topic, partition, offset: first }]);
+    this.offsets.take(topic, partition, last);
+    resolveOffset(last);
+    this.lookUp([...lookups, ...this.enricher.expire()]);
+    const { settled } = await this.sink.add(items);
+    this.track(settled.then((rejected) => this.deadLetters.send([...letters, ...rejected.map(indexLetter)])), release);
+    this.metrics.consumerLag.set({ topic, partition }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
+    this.log.debug({ topic, partition, first, last, documents: items.length, deadLetters: letters.length }, "batch queued");
   }
 
-  /** Timer: connections that waited in vain are looked up in the index, written, and their offsets freed. */
-  private async flushExpiredJoins(): Promise<void> {
+  /** Timer: gauges; connections that waited in vain are looked up in the index; commits what the join freed. */
+  private onJoinTick(): void {
     this.metrics.cacheSize.set(this.enricher.join.size);
     this.metrics.waiting.set(this.enricher.join.waitingCount);
     if (this.stopping) return;
-    const expired = this.enricher.expire();
-    if (expired.length === 0) return;
-    await this.write([], [], expired);
-    await this.commit().catch((err) => this.log.warn({ err: String(err) }, "commit after join lookups failed; the next batch commits"));
+    this.lookUp(this.enricher.expire());
+    this.commitSoon();
   }
 
-  /** Indexes, looks up what the join cache missed, dead-letters what was rejected. Throws only GaveUp (shutting down). */
-  private async write(items: SinkItem<MessageRef>[], letters: DeadLetter[], lookups: Connection<MessageRef>[]): Promise<void> {
-    if (lookups.length > 0) items.push(...(await this.joinFromIndex(lookups)));
-    const rejected = await this.sink.index(items);
-    for (const { item, reason } of rejected) {
-      letters.push({ source: item.source, stage: "index", reason, ...(item.kind === "process_network" ? { document: item.action.doc } : {}) });
-    }
-    await this.deadLetters.send(letters);
+  /** Looks connections up in the index and writes those joined; their offsets stay held until then. */
+  private lookUp(connections: Connection<MessageRef>[]): void {
+    if (connections.length === 0) return;
+    const release = this.offsets.hold(connections.map((c) => c.tag));
+    const written = this.joinFromIndex(connections)
+      .then((items) => this.sink.add(items))
+      .then(({ settled }) => settled)
+      .then((rejected) => this.deadLetters.send(rejected.map(indexLetter)));
+    this.track(written, release);
+  }
+
+  /** Keeps a write in flight until it is done, then releases its offsets and commits. A failed write (only when giving up at shutdown) keeps them held. */
+  private track(write: Promise<void>, release: () => void): void {
+    const done: Promise<void> = write.then(
+      () => {
+        release();
+        this.commitSoon();
+      },
+      (err: unknown) => this.log.error({ err: String(err) }, "write abandoned; its messages stay uncommitted"),
+    ).finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
   }
 
   /**
@@ -233,25 +280,32 @@ export class EnrichmentService {
     return items;
   }
 
+  /** Commits soon: at once, or after the commit under way. */
+  private commitSoon(): void {
+    if (this.committing) {
+      this.commitAgain = true;
+      return;
+    }
+    this.committing = (async () => {
+      do {
+        this.commitAgain = false;
+        await this.commit();
+      } while (this.commitAgain);
+    })()
+      .catch((err) => this.log.warn({ err: String(err) }, "commit failed; the next one covers it"))
+      .finally(() => (this.committing = undefined));
+  }
+
   /** Commits each partition up to what is written, but not past a connection still waiting for its process. */
   private async commit(): Promise<void> {
-    const lowestWaiting = new Map<string, bigint>();
-    for (const ref of this.enricher.join.waitingTags()) {
-      const key = `${ref.topic}:${ref.partition}`;
-      const offset = BigInt(ref.offset);
-      const current = lowestWaiting.get(key);
-      if (current === undefined || offset < current) lowestWaiting.set(key, offset);
-    }
-    const offsets = [...this.processedUpTo.entries()].map(([key, p]) => {
-      const waiting = lowestWaiting.get(key);
-      return { topic: p.topic, partition: p.partition, offset: String(waiting !== undefined && waiting < p.next ? waiting : p.next) };
-    });
-    if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(offsets);
-    // Fully committed partitions need no further commit until their next batch.
-    for (const o of offsets) {
-      const key = `${o.topic}:${o.partition}`;
-      if (this.processedUpTo.get(key)?.next === BigInt(o.offset)) this.processedUpTo.delete(key);
-    }
+    const due = this.offsets.due(this.enricher.join.waitingTags());
+    if (due.length === 0 || !this.consumerRunning) return;
+    await this.consumer.commitOffsets(due);
+    this.offsets.done(due);
   }
+}
+
+/** The dead letter of a document the engine rejected (a joined document keeps the document itself). */
+function indexLetter(rejection: SinkRejection<MessageRef>): DeadLetter {
+  return { source: rejection.source, stage: "index", reason: rejection.reason, ...(rejection.kind === "process_network" ? { document: rejection.document } : {}) };
 }

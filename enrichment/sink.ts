@@ -11,10 +11,61 @@ export interface SinkItem<S> {
   source: S;
 }
 
+/** A document the engine rejected for good, with the engine's reason and the document as sent. */
 export interface SinkRejection<S> {
-  item: SinkItem<S>;
+  source: S;
+  kind: SinkItem<S>["kind"];
+  document: unknown;
   status: number;
   reason: string;
+}
+
+export interface BulkSinkOptions {
+  /** Documents per request at most. */
+  maxDocs: number;
+  /** Request body size at most (characters of NDJSON); also what waits unsent at most before `add` holds back. */
+  maxBytes: number;
+  /** Requests in flight at most. */
+  maxInFlight: number;
+  /** How long a request that is not full yet waits for more documents while a request slot is free (ms). */
+  lingerMs: number;
+  metrics: Metrics;
+  log: Logger;
+  retry: Omit<RetryOptions, "log">;
+}
+
+/** The `_bulk` lines (action and document) that index one document. */
+export function bulkLine(action: IndexAction): string {
+  return `{"index":{"_index":"${action.index}","_id":"${action.id}"}}\n${JSON.stringify(action.doc)}\n`;
+}
+
+/** Documents of one `add` call: settled once each is indexed or rejected for good, failed if one is abandoned. */
+interface Group<S> {
+  remaining: number;
+  rejected: SinkRejection<S>[];
+  settle: (rejected: SinkRejection<S>[]) => void;
+  fail: (err: unknown) => void;
+}
+
+/**
+ * The documents of one `add` call, serialized into one string at once: the per-document lines die young, and
+ * what waits for a request is one large string (never copied by the garbage collector), not thousands of small ones.
+ */
+interface Chunk<S> {
+  text: string;
+  /** Where each document's lines end in `text`. */
+  ends: number[];
+  sources: S[];
+  kinds: SinkItem<S>["kind"][];
+  group: Group<S>;
+  /** Documents already taken into requests. */
+  taken: number;
+}
+
+/** A request: its body, and where each document's lines are in it. */
+interface Request<S> {
+  body: string;
+  docs: { start: number; end: number; source: S; kind: SinkItem<S>["kind"]; group: Group<S> }[];
 }
 
 interface BulkItemResult {
@@ -23,94 +74,203 @@ interface BulkItemResult {
 }
 
 interface BulkResponse {
-  errors: boolean;
   items: Record<string, BulkItemResult>[];
-}
-
-/** Bulk requests stay well under the engines' default 100 MB request limit. */
-const MAX_REQUEST_CHARS = 16 * 1024 * 1024;
-
-interface Serialized<S> {
-  item: SinkItem<S>;
-  line: string;
 }
 
 /** Item statuses worth another try: the engine was busy or broken, the document was fine. */
 const retryableStatus = (status: number) => status === 429 || status >= 500;
 
 /**
- * Bulk indexer: sends documents in requests of at most `maxDocs` (and 16 M characters), retries whole requests
- * that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a write is
- * never dropped) and single items the engine answered 429/5xx for, and returns the items the engine rejected
- * for good (mapping conflicts, bad values), each with the engine's reason.
+ * Only what the sink reads of a bulk answer: the engine leaves out each item's index, id, version and shard
+ * figures, which would otherwise be most of the answer and of the time spent parsing it.
  */
-export class BulkSink {
+const BULK_ANSWER_FIELDS = "items.*.status,items.*.error";
+
+/**
+ * Bulk indexer that keeps the engine busy. Documents from any number of callers are packed into requests of at
+ * most `maxDocs` documents and `maxBytes`, and up to `maxInFlight` requests are sent at once. A request leaves
+ * when it is full, or when a slot is free and `lingerMs` passed without it filling: requests grow to the full
+ * size while the engine is the bottleneck and stay small when it is idle. {@link add} holds its caller back while
+ * a full request waits for a slot, so memory stays bounded (about `maxBytes` × (`maxInFlight` + 1)).
+ *
+ * Whole requests that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a
+ * write is never dropped) are retried, and so are single items the engine answered 429/5xx for; items the engine
+ * rejected for good (mapping conflicts, bad values) are handed back with the engine's reason.
+ */
+export class BulkSink<S> {
+  private readonly chunks: Chunk<S>[] = [];
+  /** Characters and documents queued, not yet taken into a request. */
+  private queuedChars = 0;
+  private queuedDocs = 0;
+  private inFlight = 0;
+  private linger: NodeJS.Timeout | undefined;
+  /** `add` callers waiting for the queue to have room. */
+  private roomWaiters: (() => void)[] = [];
+
   constructor(
     private readonly engine: Engine,
-    private readonly options: { maxDocs: number; metrics: Metrics; log: Logger; retry: Omit<RetryOptions, "log"> },
+    private readonly options: BulkSinkOptions,
   ) {}
 
-  async index<S>(items: SinkItem<S>[]): Promise<SinkRejection<S>[]> {
-    const rejected: SinkRejection<S>[] = [];
-    let chunk: Serialized<S>[] = [];
-    let bytes = 0;
-    for (const item of items) {
-      const line = `{"index":{"_index":"${item.action.index}","_id":"${item.action.id}"}}\n${JSON.stringify(item.action.doc)}\n`;
-      if (chunk.length > 0 && (chunk.length >= this.options.maxDocs || bytes + line.length > MAX_REQUEST_CHARS)) {
-        rejected.push(...(await this.indexChunk(chunk)));
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push({ item, line });
-      bytes += line.length;
-    }
-    if (chunk.length > 0) rejected.push(...(await this.indexChunk(chunk)));
-    return rejected;
+  /**
+   * Queues documents. Resolves once they are queued (after waiting while the queue is full), with the promise of
+   * their outcome: the documents the engine rejected for good, once every one of them is settled; it fails when
+   * their request was abandoned (retries given up while shutting down).
+   */
+  async add(items: SinkItem<S>[]): Promise<{ settled: Promise<SinkRejection<S>[]> }> {
+    if (items.length === 0) return { settled: Promise.resolve([]) };
+    let settle!: Group<S>["settle"];
+    let fail!: Group<S>["fail"];
+    const settled = new Promise<SinkRejection<S>[]>((resolve, reject) => ((settle = resolve), (fail = reject)));
+    const lines = items.map((item) => bulkLine(item.action));
+    const ends: number[] = [];
+    let end = 0;
+    for (const line of lines) ends.push((end += line.length));
+    this.chunks.push({
+      text: lines.join(""),
+      ends,
+      sources: items.map((item) => item.source),
+      kinds: items.map((item) => item.kind),
+      group: { remaining: items.length, rejected: [], settle, fail },
+      taken: 0,
+    });
+    this.queuedChars += end;
+    this.queuedDocs += items.length;
+    this.pump();
+    while (this.queuedChars >= this.options.maxBytes) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return { settled };
   }
 
-  private async indexChunk<S>(chunk: Serialized<S>[]): Promise<SinkRejection<S>[]> {
-    const rejected: SinkRejection<S>[] = [];
-    let pending = chunk;
-    while (pending.length > 0) {
-      const response = await retrying(
-        `bulk request of ${pending.length} documents`,
-        () => this.send(pending),
+  /** Sends what is queued without waiting for the linger time (shutting down). */
+  flush(): void {
+    this.pump(true);
+  }
+
+  private pump(now = false): void {
+    while (this.queuedDocs > 0 && this.inFlight < this.options.maxInFlight) {
+      const full = this.queuedDocs >= this.options.maxDocs || this.queuedChars >= this.options.maxBytes;
+      if (!now && !full) {
+        this.linger ??= setTimeout(() => {
+          this.linger = undefined;
+          this.pump(true);
+        }, this.options.lingerMs);
+        return;
+      }
+      clearTimeout(this.linger);
+      this.linger = undefined;
+      this.send(this.takeRequest());
+    }
+  }
+
+  /** The oldest queued documents, as many as one request takes. */
+  private takeRequest(): Request<S> {
+    const { maxDocs, maxBytes } = this.options;
+    const pieces: string[] = [];
+    const docs: Request<S>["docs"] = [];
+    let chars = 0;
+    while (this.chunks.length > 0) {
+      const chunk = this.chunks[0]!;
+      const from = chunk.taken === 0 ? 0 : chunk.ends[chunk.taken - 1]!;
+      let i = chunk.taken;
+      for (; i < chunk.ends.length && docs.length < maxDocs; i++) {
+        const length = chunk.ends[i]! - (i === 0 ? 0 : chunk.ends[i - 1]!);
+        if (docs.length > 0 && chars + length > maxBytes) break;
+        docs.push({ start: chars, end: chars + length, source: chunk.sources[i]!, kind: chunk.kinds[i]!, group: chunk.group });
+        chars += length;
+      }
+      if (i > chunk.taken) pieces.push(chunk.text.slice(from, chunk.ends[i - 1]));
+      chunk.taken = i;
+      if (i < chunk.ends.length) break;
+      this.chunks.shift();
+    }
+    this.queuedChars -= chars;
+    this.queuedDocs -= docs.length;
+    for (const wake of this.roomWaiters.splice(0)) wake();
+    return { body: pieces.join(""), docs };
+  }
+
+  private send(request: Request<S>): void {
+    this.options.metrics.bulkInFlight.set(++this.inFlight);
+    this.index(request)
+      .catch((err: unknown) => {
+        for (const group of new Set(request.docs.map((d) => d.group))) group.fail(err);
+      })
+      .finally(() => {
+        this.options.metrics.bulkInFlight.set(--this.inFlight);
+        this.pump();
+      });
+  }
+
+  /** Indexes one request's documents, retrying until each is indexed or rejected for good. */
+  private async index(request: Request<S>): Promise<void> {
+    let pending = request;
+    while (pending.docs.length > 0) {
+      const { body, docs } = pending;
+      const answer = await retrying(
+        `bulk request of ${docs.length} documents`,
+        () => this.post(body, docs.length),
         (err) => err instanceof EngineError,
         { ...this.options.retry, log: this.options.log, onRetry: () => this.options.metrics.bulkRetries.inc() },
       );
-      const again: Serialized<S>[] = [];
-      response.items.forEach((entry, i) => {
-        const serialized = pending[i]!;
-        const item = serialized.item;
-        const result = entry.index ?? Object.values(entry)[0]!;
-        if (result.status < 300) this.options.metrics.indexed.inc({ kind: item.kind });
-        else if (retryableStatus(result.status)) again.push(serialized);
-        else rejected.push({ item, status: result.status, reason: itemReason(result) });
+      const again: Request<S>["docs"] = [];
+      let events = 0;
+      let joined = 0;
+      answer.items.forEach((item, i) => {
+        const doc = docs[i]!;
+        const result = item.index ?? Object.values(item)[0]!;
+        if (result.status < 300) {
+          if (doc.kind === "event") events++;
+          else joined++;
+          this.settleOne(doc.group);
+        } else if (retryableStatus(result.status)) again.push(doc);
+        else {
+          const document = documentOf(body.slice(doc.start, doc.end));
+          doc.group.rejected.push({ source: doc.source, kind: doc.kind, document, status: result.status, reason: itemReason(result) });
+          this.settleOne(doc.group);
+        }
       });
+      if (events > 0) this.options.metrics.indexed.inc({ kind: "event" }, events);
+      if (joined > 0) this.options.metrics.indexed.inc({ kind: "process_network" }, joined);
       if (again.length > 0) {
         this.options.metrics.bulkRetries.inc();
         this.options.log.warn({ items: again.length }, "engine refused items for now (429/5xx); retrying them");
         await new Promise((r) => setTimeout(r, 500));
       }
-      pending = again;
+      pending = subset(body, again);
     }
-    return rejected;
   }
 
-  private async send<S>(items: Serialized<S>[]): Promise<BulkResponse> {
-    let body = "";
-    for (const { line } of items) body += line;
+  private settleOne(group: Group<S>): void {
+    if (--group.remaining === 0) group.settle(group.rejected);
+  }
+
+  private async post(body: string, documents: number): Promise<BulkResponse> {
     const end = this.options.metrics.bulkSeconds.startTimer();
     try {
-      const res = await this.engine.request<BulkResponse>({ method: "POST", path: "/_bulk", bulk: body });
-      if (!Array.isArray(res.body?.items) || res.body.items.length !== items.length) {
-        throw new EngineError(`bulk answer has ${res.body?.items?.length ?? "no"} items for ${items.length} documents`, 0);
+      const res = await this.engine.request<BulkResponse>({ method: "POST", path: "/_bulk", bulk: body, query: { filter_path: BULK_ANSWER_FIELDS } });
+      if (!Array.isArray(res.body?.items) || res.body.items.length !== documents) {
+        throw new EngineError(`bulk answer has ${res.body?.items?.length ?? "no"} items for ${documents} documents`, 0);
       }
       return res.body;
     } finally {
       end();
     }
   }
+}
+
+/** A request of some of another request's documents. */
+function subset<S>(body: string, docs: Request<S>["docs"]): Request<S> {
+  let chars = 0;
+  const pieces = docs.map((d) => body.slice(d.start, d.end));
+  return {
+    body: pieces.join(""),
+    docs: docs.map((d, i) => ({ ...d, start: chars, end: (chars += pieces[i]!.length) })),
+  };
+}
+
+/** The document of a bulk line pair (the second line), for a dead letter. */
+function documentOf(line: string): unknown {
+  return JSON.parse(line.slice(line.indexOf("\n") + 1));
 }
 
 function itemReason(result: BulkItemResult): string {

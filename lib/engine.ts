@@ -1,6 +1,3 @@
-import { Client as ElasticClient } from "@elastic/elasticsearch";
-import { Client as OpenSearchClient } from "@opensearch-project/opensearch";
-
 /**
  * The search engine behind HELK, reached through one small REST interface.
  *
@@ -72,23 +69,28 @@ interface TransportLike {
   ): Promise<unknown>;
 }
 
-/** Creates the adapter for `options.kind`. No request is made until the first call. */
+/**
+ * Creates the adapter for `options.kind`. No request is made until the first call. Only the client library of
+ * that kind is loaded (on first use): each weighs 10-20 MiB of resident memory in a long-running service.
+ */
 export function createEngine(options: EngineOptions): Engine {
   const auth = options.username ? { username: options.username, password: options.password ?? "" } : undefined;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const tls = options.insecureTls ? { rejectUnauthorized: false } : undefined;
   // Retries are the caller's job (with backoff that knows about bulk semantics), so the clients make none.
-  const client =
-    options.kind === "elasticsearch"
-      ? new ElasticClient({ node: options.url, auth, requestTimeout, maxRetries: 0, tls })
-      : new OpenSearchClient({ node: options.url, auth, requestTimeout, maxRetries: 0, ssl: tls });
-  const transport = client.transport as unknown as TransportLike;
+  let client: Promise<{ transport: unknown; close(): Promise<void> }> | undefined;
+  const connect = () =>
+    (client ??=
+      options.kind === "elasticsearch"
+        ? import("@elastic/elasticsearch").then(({ Client }) => new Client({ node: options.url, auth, requestTimeout, maxRetries: 0, tls }))
+        : import("@opensearch-project/opensearch").then(({ Client }) => new Client({ node: options.url, auth, requestTimeout, maxRetries: 0, ssl: tls })));
 
   return {
     kind: options.kind,
     url: options.url,
     async request<T>(req: EngineRequest): Promise<EngineResponse<T>> {
       const bulkBody = typeof req.bulk === "string" ? req.bulk : req.bulk?.map((line) => JSON.stringify(line)).join("\n") + "\n";
+      const transport = (await connect()).transport as TransportLike;
       try {
         const res = (await transport.request(
           { method: req.method, path: req.path, body: req.body, bulkBody: req.bulk ? bulkBody : undefined, querystring: req.query },
@@ -99,7 +101,7 @@ export function createEngine(options: EngineOptions): Engine {
         throw toEngineError(err, options, req);
       }
     },
-    close: () => client.close(),
+    close: async () => (client ? (await client).close() : undefined),
   };
 }
 

@@ -198,7 +198,14 @@ export function convertNxlogEvent(event: Record<string, unknown>, shape: "winlog
   };
 }
 
-/** Creates `topic` when it does not exist (for labs and tests; a deployed stack's topics come from its setup job). */
+/** How long a new topic may take to have a leader for every partition (a busy machine takes seconds). */
+const TOPIC_LEADERS_TIMEOUT_MS = 60_000;
+
+/**
+ * Creates `topic` when it does not exist (for labs and tests; a deployed stack's topics come from its setup job)
+ * and waits until every partition has a leader. The wait is ours: kafkajs' own (`waitForLeaders`) gives up after
+ * 5 s and can then crash the process with an unhandled rejection.
+ */
 export async function ensureTopic(
   brokers: string[],
   topic: string,
@@ -207,10 +214,23 @@ export async function ensureTopic(
   const admin = new Kafka({ clientId: "helk-replay", brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    return await admin.createTopics({
-      waitForLeaders: true,
+    const created = await admin.createTopics({
+      waitForLeaders: false,
       topics: [{ topic, numPartitions: options.partitions ?? 3, replicationFactor: 1, configEntries: options.configEntries }],
     });
+    const deadline = Date.now() + TOPIC_LEADERS_TIMEOUT_MS;
+    for (;;) {
+      const leaders = await admin.fetchTopicMetadata({ topics: [topic] }).then(
+        ({ topics }) => {
+          const partitions = topics[0]?.partitions ?? [];
+          return partitions.length >= (created ? (options.partitions ?? 3) : 1) && partitions.every((p) => p.leader >= 0);
+        },
+        () => false,
+      );
+      if (leaders) return created;
+      if (Date.now() > deadline) throw new Error(`Kafka topic ${topic}: partitions without a leader after ${TOPIC_LEADERS_TIMEOUT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { AttackBundleError, loadAttackBundle, loadDefaultAttackBundle } from "../../attack/bundle.ts";
+import { AttackBundleError, loadAttackBundle, loadDefaultAttackBundle, loadTechniqueModel } from "../../attack/bundle.ts";
 import { defaultAttackSource, ENTERPRISE_ATTACK_PIN } from "../../attack/source.ts";
 import { AttackLookup } from "../../attack/lookup.ts";
+import { attackBundlePath } from "../../lib/data.ts";
 import { miniBundle } from "./mini-bundle.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "helk-attack-"));
@@ -107,6 +108,40 @@ describe("malformed bundles", () => {
     const notBundle = write("array.json", "[1,2]");
     await expect(loadAttackBundle(notBundle)).rejects.toThrow(/not a STIX bundle/);
     await expect(loadAttackBundle(join(dir, "missing.json"))).rejects.toThrow(/cannot read file: ENOENT/);
+  });
+});
+
+describe("loadTechniqueModel (streamed, techniques only)", () => {
+  /** Every id's context from both lookups, in id order. */
+  const contexts = (lookup: AttackLookup, ids: string[]) => ids.map((id) => lookup.resolve(id));
+
+  it("gives the same lookup as the whole model, for the pinned v18.1 bundle and STIX 2.0 / 2.1, plain or gzipped", async () => {
+    const v20 = JSON.stringify(miniBundle("2.0"));
+    const v21 = JSON.stringify(miniBundle("2.1"));
+    for (const source of [attackBundlePath(), write("s20.json", v20), write("s20.json.gz", gzipSync(v20)), pathToFileURL(write("s21.json", v21))]) {
+      const full = await loadAttackBundle(source);
+      const lean = await loadTechniqueModel(source);
+      const ids = [...full.techniquesById.keys()];
+      expect(ids.length, String(source)).toBeGreaterThan(1);
+      expect([...lean.techniquesById.keys()]).toEqual(ids);
+      expect(contexts(AttackLookup.fromModel(lean), ids)).toEqual(contexts(AttackLookup.fromModel(full), ids));
+      expect(lean.groups.size).toBe(0); // what the lookup does not need is not kept
+    }
+  });
+
+  it("names the object and field of a malformed technique, and tells corrupt gzip, bad JSON and a non-bundle apart", async () => {
+    const bundle = miniBundle();
+    const technique = bundle.objects.find((o) => o.type === "attack-pattern")!;
+    delete technique.name;
+    const err = await loadTechniqueModel(write("lean-broken.json", JSON.stringify(bundle))).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(AttackBundleError);
+    expect((err as AttackBundleError).objectId).toBe(technique.id);
+    expect((err as AttackBundleError).field).toBe("name");
+
+    const gz = gzipSync(JSON.stringify(miniBundle()));
+    await expect(loadTechniqueModel(write("lean-cut.json.gz", gz.subarray(0, gz.length / 2)))).rejects.toThrow(/gzip data is corrupt/);
+    await expect(loadTechniqueModel(write("lean-not.json", "{ nope"))).rejects.toThrow(/not JSON/);
+    await expect(loadTechniqueModel(write("lean-array.json", "[1,2]"))).rejects.toThrow(/not a STIX bundle/);
   });
 });
 

@@ -97,6 +97,25 @@ describe("enrichment service resilience", () => {
     await expectExactlyIndexed([await start(env)], context, produced);
   });
 
+  it("killed with SIGKILL while several bulk requests are in flight: nothing lost, nothing duplicated", async () => {
+    const context = await prepare("sigkill-in-flight");
+    // A pre-filled topic and small requests: the service keeps its four request slots busy from the start.
+    const produced = (await replayRecordings({ brokers: context.kafkaBrokers, topic: context.names.input, recordings: RECORDINGS })).produced;
+    const env = serviceEnv(context.kafkaBrokers, context.engineUrl, context.names, { HELK_BULK_MAX_DOCS: "100", HELK_BULK_IN_FLIGHT: "4" });
+    const first = await start(env);
+    let inFlight = 0;
+    const deadline = Date.now() + 120_000;
+    while ((inFlight = await first.metric("helk_enrichment_bulk_requests_in_flight")) < 3 || (await first.metric("helk_enrichment_indexed_total")) === 0) {
+      if (Date.now() > deadline) throw new Error(`never 3 bulk requests in flight:\n${first.logTail()}`);
+      await sleep(20);
+    }
+    expect((await first.stop("SIGKILL")).signal).toBe("SIGKILL");
+    expect(inFlight).toBeGreaterThanOrEqual(3);
+    expect(await countDocs(context.engine, "helk-events-*")).toBeLessThan(produced); // killed mid-way
+
+    await expectExactlyIndexed([await start(env)], context, produced);
+  });
+
   it("on SIGTERM mid-replay: exits 0 having committed only what it wrote; a new instance finishes the rest", async () => {
     const context = await prepare("sigterm");
     const env = serviceEnv(context.kafkaBrokers, context.engineUrl, context.names, { HELK_BULK_MAX_DOCS: "300" });

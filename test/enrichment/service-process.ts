@@ -33,10 +33,17 @@ export class ServiceProcess {
   ) {}
 
   static async start(env: Record<string, string>): Promise<ServiceProcess> {
+    const service = await ServiceProcess.spawn(env);
+    await service.waitReady();
+    return service;
+  }
+
+  /** Starts the process without waiting for it to be ready; `nodeFlags` come after the service's own V8 flags. */
+  static async spawn(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServiceProcess> {
     const port = await freePort();
     const logFile = join(tmpdir(), `helk-enrichment-test-${process.pid}-${port}.log`);
     const log = createWriteStream(logFile);
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, "--import", "tsx", "enrichment/main.ts"], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeFlags, "--import", "tsx", "enrichment/main.ts"], {
       cwd: projectRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, HELK_HTTP_PORT: String(port), HELK_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -44,12 +51,10 @@ export class ServiceProcess {
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-    const service = new ServiceProcess(child, `http://127.0.0.1:${port}`, logFile, exited);
-    await service.waitReady();
-    return service;
+    return new ServiceProcess(child, `http://127.0.0.1:${port}`, logFile, exited);
   }
 
-  async waitReady(timeoutMs = 120_000): Promise<void> {
+  async waitReady(timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`enrichment exited before ready:\n${this.logTail()}`);
@@ -180,8 +185,9 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The test's engine client; a loaded shared machine can keep OpenSearch from answering a refresh within 30 s. */
 export function engineAt(url: string): Engine {
-  return createEngine({ kind: "opensearch", url });
+  return createEngine({ kind: "opensearch", url, requestTimeoutMs: 180_000 });
 }
 
 /**
