@@ -8,7 +8,7 @@ import { listRecordings, recordingLines } from "../lib/datasets.ts";
 import { SERVICE_NODE_FLAGS } from "../enrichment/config.ts";
 import { DEFAULT_JOIN_OPTIONS, Enricher } from "../enrichment/transforms/index.ts";
 import { replayRecordings } from "../lib/replay.ts";
-import { createTopics, ServiceProcess, serviceEnv, sleep, testNames, waitFor } from "../test/enrichment/service-process.ts";
+import { createTopics, ServiceProcess, serviceEnv, sleep, testNames, waitFor } from "../harness/enrichment-process.ts";
 import type { BenchResult } from "./run.ts";
 
 /**

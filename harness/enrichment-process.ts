@@ -5,11 +5,11 @@ import { createServer, type Server, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { SERVICE_NODE_FLAGS } from "../../enrichment/config.ts";
-import { freePort } from "../../harness/process.ts";
-import { projectRoot } from "../../lib/data.ts";
-import { createEngine, type Engine } from "../../lib/engine.ts";
-import { ensureTopic } from "../../lib/replay.ts";
+import { SERVICE_NODE_FLAGS } from "../enrichment/config.ts";
+import { freePort } from "./process.ts";
+import { projectRoot } from "../lib/data.ts";
+import { createEngine, type Engine } from "../lib/engine.ts";
+import { ensureTopic } from "../lib/replay.ts";
 
 /** Fresh topic and group names for one test, so tests never see each other's messages or offsets. */
 export function testNames(label: string) {
