@@ -9,6 +9,7 @@ import { indexAttackModel } from "../attack/attack-index.ts";
 import { freePort } from "./process.ts";
 import { attackBundlePath, projectRoot } from "../lib/data.ts";
 import { createEngine } from "../lib/engine.ts";
+import { poll, RetryExhausted } from "../lib/retry.ts";
 import type { SmokeReport } from "../smoke/runner.ts";
 
 /** Topic names of one test stack, unique per run so the shared servers' other users are not disturbed. */
@@ -95,17 +96,15 @@ export async function startEnrichment(options: {
   const url = `http://127.0.0.1:${port}`;
   const tail = () => readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
 
-  const deadline = Date.now() + 120_000;
-  for (;;) {
+  const ready = async () => {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`enrichment service exited during start-up; log tail:\n${tail()}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`enrichment service not ready within 120s; log tail:\n${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+    return (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) || undefined;
+  };
+  await poll("enrichment readiness", ready, { initialDelayMs: 300, maxDelayMs: 1_000, maxElapsedMs: 120_000 }).catch((error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    child.kill("SIGKILL");
+    throw new Error(`enrichment service not ready within 120s; log tail:\n${tail()}`);
+  });
   return {
     url,
     pid: child.pid!,
