@@ -14,7 +14,7 @@ import { recordingLines } from "../lib/datasets.ts";
 import { createEngine, type Engine, EngineError } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
 import { retry } from "../lib/retry.ts";
-import { countDocs, createTopics, resetIndices, ServiceProcess, serviceEnv, sleep, testNames } from "../test/enrichment/service-process.ts";
+import { countDocs, createTopics, resetIndices, ServiceProcess, serviceEnv, sleep, testNames } from "../harness/enrichment-process.ts";
 import { processCreates, recordingsUnusedByTests, syntheticProcess } from "./corpus.ts";
 import type { BenchResult } from "./run.ts";
 

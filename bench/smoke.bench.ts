@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServices, stopServices } from "../harness/services.ts";
 import type { SmokeReport } from "../smoke/runner.ts";
-import { helkSmoke } from "../test/support/helk-cli.ts";
-import { deployTestStack, writeEndpoints } from "../test/smoke/stack.ts";
+import { helkSmoke } from "../harness/helk-cli.ts";
+import { deployTestStack, writeEndpoints } from "../harness/smoke-stack.ts";
 import type { BenchResult } from "./run.ts";
 
 /**

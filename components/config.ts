@@ -10,7 +10,7 @@ import { helkConfigSchema } from "./config/schema.ts";
  */
 export { HelkConfigError } from "./config/errors.ts";
 export { CONFIG_NAMESPACE, helkSettings } from "./config/pulumi-keys.ts";
-export { missingAttackSource } from "./config/rules.ts";
+export { CREDENTIAL_SETTINGS, credentialProblems, missingAttackSource } from "./config/rules.ts";
 export { matchingDashboards, publishedHost, type HelkConfig } from "./config/resolve.ts";
 export { helkConfigSchema, type HelkConfigInput, type KafkaTopic, type SecretValue } from "./config/schema.ts";
 

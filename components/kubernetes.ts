@@ -153,8 +153,8 @@ class ChartRenderer {
   }
 
   private container(spec: Workload): kplus.ContainerProps {
-    // Config rejects host files on kubernetes (helk:enrichment.attackBundleFile): a pod has no Docker host.
-    if (spec.hostFiles?.length) throw new Error(`${spec.name}: files of the Docker host cannot be mounted on kubernetes`);
+    // An assertion: attackSourceProblems (components/config/rules.ts) refuses host files off docker with the users' message.
+    if (spec.hostFiles?.length) throw new Error(`${spec.name}: host files reached the kubernetes renderer; the config rules should have refused them`);
     const { env, command } = this.containerEnv(spec);
     const cpu = kplus.Cpu.millis(Math.round(spec.resources.cpu * 1000));
     const memory = Size.mebibytes(quantityToMiB(spec.resources.memory));

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { verifiedPinnedBundle } from "../attack/pin.ts";
-import { HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
+import { credentialProblems, HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { DockerDeployment, dockerTopology } from "./docker.ts";
@@ -68,11 +68,10 @@ export class HelkStack extends pulumi.ComponentResource {
     const { config } = args;
     this.model =
       config.target === "docker" ? describeDeployment(config, dockerTopology(config.name)) : describeKubernetesDeployment(config);
-    const credentials = new Credentials(
-      `${config.name}-credentials`,
-      { settings: config.credentials, needed: neededCredentials([...this.model.services, ...this.model.jobs]) },
-      { parent: this },
-    );
+    const needed = neededCredentials([...this.model.services, ...this.model.jobs]);
+    const problems = credentialProblems(config, needed);
+    if (problems.length > 0) throw new pulumi.RunError(new HelkConfigError(problems).message);
+    const credentials = new Credentials(`${config.name}-credentials`, { settings: config.credentials, needed }, { parent: this });
     if (config.target === "docker") {
       new DockerDeployment(config.name, { config, model: this.model, credentials: credentials.values }, { parent: this });
       this.endpoints = stackEndpoints(publishedEndpoints(config, this.model), credentials.values);

@@ -6,7 +6,7 @@ import * as engineEnv from "../lib/contract/engine-env.ts";
 import { ENGINE_ENV } from "../lib/contract/engine-env.ts";
 import { DASHBOARDS_ENV } from "../lib/contract/setup-env.ts";
 import { createEngine } from "../lib/engine.ts";
-import { readEndpointsFile, type StackEndpoints } from "../smoke/endpoints.ts";
+import { readEndpointsFile, type StackEndpoints } from "../lib/contract/endpoints.ts";
 import { savedObjects } from "./generate.ts";
 import { importWhenReady } from "./import.ts";
 import { renderDashboards } from "./render.ts";

@@ -1,5 +1,5 @@
 import { retry, RetryExhausted } from "../lib/retry.ts";
-import { basicAuth, excerpt, under, withoutCredentials } from "../smoke/http.ts";
+import { basicAuth, excerpt, under, withoutCredentials } from "../lib/http.ts";
 import type { DashboardsProduct } from "./model.ts";
 
 /**

@@ -15,6 +15,7 @@ import { Enricher } from "../enrichment/transforms/index.ts";
 import { recording, recordingLines } from "../lib/datasets.ts";
 import { createEngine } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
+import { poll, RetryExhausted } from "../lib/retry.ts";
 import { stackContainers, waitHealthy } from "../lab/containers.ts";
 import { openSession, stackExists, type LabSession } from "../lab/lab.ts";
 
@@ -95,7 +96,6 @@ function logTotal(): void {
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface PreviewStep {
   op: string;
@@ -227,12 +227,12 @@ async function replayAndCount(endpoints: Endpoints): Promise<void> {
   if (result.produced !== expected.events) fail(`replayed ${result.produced} events, the recording has ${expected.events}`);
   log(`replayed ${result.produced} events into ${topic} in ${seconds(Date.now() - start)}`);
   const byId = { ids: { values: expected.ids } };
-  const deadline = Date.now() + 5 * 60_000;
   let found = 0;
-  while ((found = await count(byId)) < expected.ids.length) {
-    if (Date.now() > deadline) fail(`only ${found} of the ${expected.ids.length} documents of the replay were indexed after 5 min`);
-    await sleep(2000);
-  }
+  const allFound = async () => ((found = await count(byId)) < expected.ids.length ? undefined : true);
+  await poll("replay indexing", allFound, { initialDelayMs: 2_000, maxDelayMs: 2_000, maxElapsedMs: 5 * 60_000 }).catch((error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    fail(`only ${found} of the ${expected.ids.length} documents of the replay were indexed after 5 min`);
+  });
   const added = (await count()) - before;
   if (added !== expected.ids.length) fail(`helk-events-* grew by ${added} documents; the replay makes ${expected.ids.length}`);
   log(`all ${found} documents indexed into helk-events-* ${seconds(Date.now() - start)} after the replay started`);

@@ -15,6 +15,8 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { poll, RetryExhausted } from "../lib/retry.ts";
 
 /** What every started server hands back. */
 export interface ServerHandle {
@@ -307,22 +309,28 @@ export class ServerProcess implements ServerHandle {
    * fails with the log tail after `timeoutMs`.
    */
   async waitUntilReady(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-    const started = Date.now();
     let lastProblem = "no answer yet";
-    while (Date.now() - started < timeoutMs) {
-      this.assertRunning();
-      try {
-        if (await probe()) return;
-      } catch (error) {
-        lastProblem = (error as Error).message;
-      }
-      this.assertRunning();
-      await Promise.race([sleep(250), this.exited]);
+    const exited = new AbortController();
+    void this.exited.then(() => exited.abort());
+    try {
+      await poll(what, async () => {
+        this.assertRunning();
+        try {
+          if (await probe()) return true;
+        } catch (error) {
+          lastProblem = (error as Error).message;
+        }
+        this.assertRunning();
+        return undefined;
+      }, { initialDelayMs: 250, maxDelayMs: 1_000, maxElapsedMs: timeoutMs, signal: exited.signal });
+    } catch (error) {
+      this.assertRunning(); // the pause ended because the process exited: say so, with its log tail
+      if (!(error instanceof RetryExhausted)) throw error;
+      throw new Error(
+        `${this.name} (pid ${this.pid}) did not become ready (${what}) within ${timeoutMs} ms; last problem: ` +
+          `${lastProblem}; log tail (${this.logFile}):\n${logTail(this.logFile)}`,
+      );
     }
-    throw new Error(
-      `${this.name} (pid ${this.pid}) did not become ready (${what}) within ${timeoutMs} ms; last problem: ` +
-        `${lastProblem}; log tail (${this.logFile}):\n${logTail(this.logFile)}`,
-    );
   }
 
   async stop(): Promise<void> {
@@ -371,7 +379,8 @@ export async function stopServer(
 
 /** Resolves once `pid` is gone, polling (for servers started by another process, e.g. `services up`). */
 export async function pidExited(pid: number): Promise<void> {
-  while (pidAlive(pid)) await sleep(200);
+  // Unbounded by design: the caller bounds the wait (stopServer's grace period, then SIGKILL).
+  await poll(`exit of pid ${pid}`, async () => (pidAlive(pid) ? undefined : true), { initialDelayMs: 50, maxDelayMs: 200 });
 }
 
 function setprivAvailable(): boolean {
@@ -386,10 +395,6 @@ export function processesUsing(dir: string): number[] {
     if ((error as { status?: number }).status === 1) return []; // pgrep: nothing matched
     throw error;
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Whether the run directories of this process's servers should survive `stop()` (for debugging). */

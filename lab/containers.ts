@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { poll, RetryExhausted } from "../lib/retry.ts";
 
 const exec = promisify(execFile);
 
@@ -37,26 +38,27 @@ export async function stackContainers(prefix: string): Promise<ContainerState[]>
   }));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Waits until every service container is healthy and every one-shot job exited 0. Throws naming the containers
  * when one turns unhealthy or a job fails, or when the time is up; `onWait` hears each change of the summary.
  */
 export async function waitHealthy(prefix: string, timeoutMs: number, onWait: (summary: string) => void = () => undefined): Promise<ContainerState[]> {
-  const deadline = Date.now() + timeoutMs;
   let last = "";
-  for (;;) {
-    const containers = await stackContainers(prefix);
-    const pending = containers.filter((c) => (c.health ? c.health !== "healthy" : c.status !== "exited" && c.status !== "running"));
-    const broken = containers.filter((c) => c.health === "unhealthy" || (c.status === "exited" && c.exitCode !== 0));
-    if (broken.length > 0)
-      throw new Error(`unhealthy: ${broken.map((c) => `${c.name} (${c.status}, exit ${c.exitCode}, ${c.health ?? "no health check"}; see docker logs ${c.name})`).join(", ")}`);
-    if (containers.length > 0 && pending.length === 0) return containers;
-    const summary = containers.map((c) => `${c.name}=${c.health ?? c.status}`).join(" ") || "no containers yet";
-    if (summary !== last) onWait(summary);
-    last = summary;
-    if (Date.now() > deadline) throw new Error(`not healthy after ${Math.round(timeoutMs / 1000)} s: ${summary}`);
-    await sleep(2000);
+  try {
+    return await poll(`health of ${prefix}`, async () => {
+      const containers = await stackContainers(prefix);
+      const pending = containers.filter((c) => (c.health ? c.health !== "healthy" : c.status !== "exited" && c.status !== "running"));
+      const broken = containers.filter((c) => c.health === "unhealthy" || (c.status === "exited" && c.exitCode !== 0));
+      if (broken.length > 0)
+        throw new Error(`unhealthy: ${broken.map((c) => `${c.name} (${c.status}, exit ${c.exitCode}, ${c.health ?? "no health check"}; see docker logs ${c.name})`).join(", ")}`);
+      if (containers.length > 0 && pending.length === 0) return containers;
+      const summary = containers.map((c) => `${c.name}=${c.health ?? c.status}`).join(" ") || "no containers yet";
+      if (summary !== last) onWait(summary);
+      last = summary;
+      return undefined;
+    }, { initialDelayMs: 2_000, maxDelayMs: 2_000, maxElapsedMs: timeoutMs });
+  } catch (error) {
+    if (!(error instanceof RetryExhausted)) throw error;
+    throw new Error(`not healthy after ${Math.round(timeoutMs / 1000)} s: ${last}`);
   }
 }

@@ -14,7 +14,7 @@ import type { HelkConfig } from "../components/config.ts";
 import { loadStackConfig, stackFilePath } from "../components/stack-file.ts";
 import { cacheDir } from "../lib/cache-dir.ts";
 import { projectRoot } from "../lib/data.ts";
-import { parseEndpoints, type StackEndpoints } from "../smoke/endpoints.ts";
+import { parseEndpoints, type StackEndpoints } from "../lib/contract/endpoints.ts";
 import { ProgressLine } from "../smoke/progress.ts";
 import { formatTable } from "../smoke/report.ts";
 import { runSmoke } from "../smoke/suite.ts";

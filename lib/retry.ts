@@ -64,3 +64,24 @@ export async function retry<T>(what: string, attempt: (attempt: number) => Promi
     }
   }
 }
+
+/** What {@link poll}'s check answers while the awaited state is not there yet. */
+const notYet = new Error("not yet");
+
+/**
+ * Calls `check` until it returns a value other than undefined, pausing per `policy` in between (a wait for a
+ * state, not for a failure to go away). What `check` throws ends the poll at once; when the policy's bounds run
+ * out, throws {@link RetryExhausted}.
+ */
+export function poll<T>(what: string, check: (attempt: number) => Promise<T | undefined>, policy: RetryPolicy): Promise<T> {
+  return retry(
+    what,
+    async (attempt) => {
+      const value = await check(attempt);
+      if (value === undefined) throw notYet;
+      return value;
+    },
+    policy,
+    { isRetryable: (error) => error === notYet },
+  );
+}

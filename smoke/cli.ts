@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { applyOverrides, EndpointsError, readEndpointsFile, readStackEndpoints, type EndpointOverrides, type StackEndpoints } from "./endpoints.ts";
+import { applyOverrides, EndpointsError, readEndpointsFile, readStackEndpoints, type EndpointOverrides, type StackEndpoints } from "../lib/contract/endpoints.ts";
 import { ProgressLine } from "./progress.ts";
 import { formatJson, formatJunit, formatTable } from "./report.ts";
 import { runSmoke } from "./suite.ts";

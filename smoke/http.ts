@@ -1,3 +1,5 @@
+import { withoutCredentials } from "../lib/http.ts";
+
 /** Longest single HTTP request of a smoke check; the overall deadline still applies. */
 const requestTimeoutMs = 10_000;
 
@@ -36,36 +38,9 @@ export async function httpGet(
   return { status: res.status, body };
 }
 
-/** Basic-auth header value for `username`/`password`, or none. */
-export function basicAuth(username: string | undefined, password: string | undefined): Record<string, string> {
-  if (!username) return {};
-  return { authorization: `Basic ${Buffer.from(`${username}:${password ?? ""}`).toString("base64")}` };
-}
-
-/** A short, credential-free rendering of an answer body for a failure message. */
-export function excerpt(body: unknown, max = 200): string {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-export function withoutCredentials(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = "";
-  parsed.password = "";
-  parsed.search = "";
-  return parsed.toString();
-}
-
 function fetchFailure(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e.name === "TimeoutError") return `no answer within ${requestTimeoutMs / 1000}s`;
   if (e.name === "AbortError") return "aborted (smoke timeout)";
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-}
-
-/** `path` resolved under `base`, keeping a base path (`http://h/kibana` + `api/status` → `http://h/kibana/api/status`). */
-export function under(base: string, path: string, query?: Record<string, string>): string {
-  const url = new URL(path.replace(/^\//, ""), base.endsWith("/") ? base : `${base}/`);
-  if (query) url.search = new URLSearchParams(query).toString();
-  return url.toString();
 }

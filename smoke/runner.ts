@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { redact } from "./endpoints.ts";
+import { redact } from "../lib/contract/endpoints.ts";
 
 /** How long checks cut off by the deadline get to finish their cleanup before the run reports. */
 const cleanupGraceMs = 5_000;

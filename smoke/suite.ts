@@ -4,7 +4,7 @@ import { engineChecks } from "./checks/engine.ts";
 import { enrichmentChecks } from "./checks/enrichment.ts";
 import { jupyterChecks } from "./checks/jupyter.ts";
 import { KafkaSession, kafkaChecks } from "./checks/kafka.ts";
-import { secretsOf, type StackEndpoints } from "./endpoints.ts";
+import { secretsOf, type StackEndpoints } from "../lib/contract/endpoints.ts";
 import { runChecks, type ProgressListener, type SmokeReport } from "./runner.ts";
 
 export interface SmokeOptions {

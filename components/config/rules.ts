@@ -1,3 +1,4 @@
+import type { CredentialKey } from "../../lib/contract/env.ts";
 import { keyPath } from "./errors.ts";
 import { engineSecurityOn, matchingDashboards, type HelkConfig } from "./resolve.ts";
 import type { ParsedConfig } from "./schema.ts";
@@ -102,4 +103,27 @@ export function missingAttackSource(config: HelkConfig): string | undefined {
     `${keyPath(["setup", "attackLoad"])} is true (the ATT&CK load job and the enrichment service read that bundle): ` +
     `${remedy}; or set ${keyPath(["setup", "attackLoad"])} to false`
   );
+}
+
+/** The `helk:credentials` setting that gives each credential. */
+export const CREDENTIAL_SETTINGS = {
+  "engine-password": "enginePassword",
+  "dashboards-password": "dashboardsPassword",
+  "jupyter-token": "jupyterToken",
+} as const satisfies Record<CredentialKey, keyof Omit<HelkConfig["credentials"], "generate">>;
+
+/**
+ * Why the `needed` credentials cannot all be given or generated, one problem each (none when they can): a value
+ * still encrypted, or a missing one while generate is false. Which credentials a deployment needs follows from its
+ * model (`neededCredentials`), so the Pulumi program checks this once the model is built, before any resource.
+ */
+export function credentialProblems(config: HelkConfig, needed: readonly CredentialKey[]): string[] {
+  return needed.flatMap((credential) => {
+    const setting = CREDENTIAL_SETTINGS[credential];
+    const given = config.credentials[setting];
+    const key = keyPath(["credentials", setting]);
+    if (typeof given === "object") return [`${key} is still encrypted: run through the Pulumi CLI, which decrypts it`];
+    if (given === undefined && !config.credentials.generate) return [`${key} is required when ${keyPath(["credentials", "generate"])} is false`];
+    return [];
+  });
 }

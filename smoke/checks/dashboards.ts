@@ -1,6 +1,7 @@
 import { dashboards as helkDashboards } from "../../dashboards/definitions.ts";
-import type { StackEndpoints } from "../endpoints.ts";
-import { basicAuth, excerpt, httpGet, under } from "../http.ts";
+import type { StackEndpoints } from "../../lib/contract/endpoints.ts";
+import { basicAuth, excerpt, under } from "../../lib/http.ts";
+import { httpGet } from "../http.ts";
 import type { CheckGroup, SmokeCheck } from "../runner.ts";
 
 type DashboardsEndpoint = NonNullable<StackEndpoints["dashboards"]>;

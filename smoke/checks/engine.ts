@@ -1,6 +1,6 @@
 import { ATTACK_ALIAS, TEMPLATE_NAMES } from "../../lib/contract/names.ts";
 import type { Engine } from "../../lib/engine.ts";
-import type { StackEndpoints } from "../endpoints.ts";
+import type { StackEndpoints } from "../../lib/contract/endpoints.ts";
 import type { CheckGroup } from "../runner.ts";
 
 /** Index templates the enrichment service installs at start-up (common contract). */

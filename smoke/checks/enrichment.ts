@@ -1,8 +1,9 @@
 import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "../../lib/contract/names.ts";
 import { EngineError, type Engine } from "../../lib/engine.ts";
 import { retry, RetryExhausted } from "../../lib/retry.ts";
-import type { StackEndpoints } from "../endpoints.ts";
-import { excerpt, httpGet, under } from "../http.ts";
+import type { StackEndpoints } from "../../lib/contract/endpoints.ts";
+import { excerpt, under } from "../../lib/http.ts";
+import { httpGet } from "../http.ts";
 import { probeEvents, probeTag, type ProbeEvents } from "../probe.ts";
 import { errorMessage, type CheckContext, type CheckGroup, type CheckOutcome } from "../runner.ts";
 import type { KafkaSession } from "./kafka.ts";

@@ -1,5 +1,6 @@
-import type { StackEndpoints } from "../endpoints.ts";
-import { excerpt, httpGet, under } from "../http.ts";
+import type { StackEndpoints } from "../../lib/contract/endpoints.ts";
+import { excerpt, under } from "../../lib/http.ts";
+import { httpGet } from "../http.ts";
 import type { CheckGroup } from "../runner.ts";
 
 /** Jupyter Server's `GET /api/status`, authenticated with the token in a header (never in the URL). */

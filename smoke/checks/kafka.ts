@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
-import type { StackEndpoints } from "../endpoints.ts";
+import type { StackEndpoints } from "../../lib/contract/endpoints.ts";
 import { errorMessage, type CheckContext, type CheckGroup } from "../runner.ts";
 
 /** Topic of the produce/consume round trip; created with one partition when missing. */

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig } from "../../components/config.ts";
+import { credentialProblems, HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig } from "../../components/config.ts";
 import { loadStackConfig } from "../../components/stack-file.ts";
 
 /** The config error of `raw`, or a failure if it validates. */
@@ -172,6 +172,27 @@ describe("invalid configs fail with one message naming each key", () => {
       "  - helk:kafka.bogus is not a known setting",
       '  - helk:engine.image must be pinned to a version, not "latest" (got "x:latest")',
       "  - helk:jupyter.port must be >= 1, got 0",
+    ]);
+  });
+});
+
+describe("credentials of a deployment", () => {
+  const needed = ["engine-password", "jupyter-token"] as const;
+
+  it("are each required while helk:credentials.generate is false, and must be decrypted", () => {
+    const config = parseHelkConfig({ target: "docker", credentials: { generate: false, enginePassword: { secure: "v1:abc" } } });
+    expect(credentialProblems(config, needed)).toEqual([
+      "helk:credentials.enginePassword is still encrypted: run through the Pulumi CLI, which decrypts it",
+      "helk:credentials.jupyterToken is required when helk:credentials.generate is false",
+    ]);
+  });
+
+  it("are given or generated otherwise, and only the needed ones are asked for", () => {
+    expect(credentialProblems(parseHelkConfig({ target: "docker" }), needed)).toEqual([]);
+    const given = parseHelkConfig({ target: "docker", credentials: { generate: false, enginePassword: "s3cret", jupyterToken: "t0ken" } });
+    expect(credentialProblems(given, needed)).toEqual([]);
+    expect(credentialProblems(given, [...needed, "dashboards-password"])).toEqual([
+      "helk:credentials.dashboardsPassword is required when helk:credentials.generate is false",
     ]);
   });
 });

@@ -23,3 +23,31 @@ describe("product code imports no development tooling", () => {
     expect(wallBreaches(["harness/maven.ts"])).toEqual(["harness/maven.ts -> harness/cache.ts"]);
   });
 });
+
+/** `a<->b` for each pair of the given folders whose files import each other, sorted. */
+function mutualImports(folders: string[]): string[] {
+  const edges = new Set<string>();
+  for (const folder of folders)
+    for (const file of tsFilesUnder(folder))
+      for (const target of relativeImports(file)) {
+        const to = target.split("/")[0]!;
+        if (to !== folder && folders.includes(to)) edges.add(`${folder}->${to}`);
+      }
+  return [...edges]
+    .map((edge) => edge.split("->") as [string, string])
+    .filter(([from, to]) => from < to && edges.has(`${to}->${from}`))
+    .map(([from, to]) => `${from}<->${to}`)
+    .sort();
+}
+
+describe("folders depend one way", () => {
+  // lib/replay.ts still reaches into enrichment/transforms (issue 18); every other pair imports one way only.
+  it("no two product folders import each other (smoke uses dashboards, never the reverse)", () => {
+    expect(mutualImports(PRODUCT)).toEqual(["enrichment<->lib"]);
+  });
+
+  it("benchmarks import no tests (what both use lives in harness/ or product code)", () => {
+    const breaches = tsFilesUnder("bench").flatMap((file) => relativeImports(file).filter((t) => t.startsWith("test/")).map((t) => `${file} -> ${t}`));
+    expect(breaches).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@ import { DashboardsImportError, importSavedObjects, importWhenReady } from "../.
 import type { DashboardsProduct } from "../../dashboards/model.ts";
 import { toNdjson } from "../../dashboards/saved-objects.ts";
 import { startDashboardsApi, type DashboardsApi } from "../support/dashboards-api.ts";
-import { helk, writeEndpointsFile } from "../support/helk-cli.ts";
+import { helk, writeEndpointsFile } from "../../harness/helk-cli.ts";
 
 // No Kibana or OpenSearch Dashboards can run here: these tests import into a local server that answers as
 // the documented status and saved-objects import APIs do (see test/support/dashboards-api.ts).

@@ -6,9 +6,9 @@ import { dailyIndex, EVENTS_INDEX_PREFIX } from "../../enrichment/transforms/doc
 import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS } from "../../enrichment/transforms/index.ts";
 import { recordingEvents } from "../../lib/datasets.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
-import { helk } from "../support/helk-cli.ts";
+import { helk } from "../../harness/helk-cli.ts";
 import { expectedJoins } from "./raw-expectations.ts";
-import { allDocs, countDocs, createTopics, engineAt, readDeadLetters, resetIndices, ServiceProcess, serviceEnv, testNames, waitFor } from "./service-process.ts";
+import { allDocs, countDocs, createTopics, engineAt, readDeadLetters, resetIndices, ServiceProcess, serviceEnv, testNames, waitFor } from "../../harness/enrichment-process.ts";
 import { CLOCK_SHIFTS, isConnection, SKEW_RECORDINGS, withShiftedUtcTime } from "./skewed-recordings.ts";
 
 /** Each shift's copy of the connections gets its own record numbers: `shift index × 10⁹ + recorded number`. */

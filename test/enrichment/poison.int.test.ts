@@ -12,7 +12,7 @@ import {
   ServiceProcess,
   serviceEnv,
   testNames,
-} from "./service-process.ts";
+} from "../../harness/enrichment-process.ts";
 
 const SYSMON = "Microsoft-Windows-Sysmon/Operational";
 

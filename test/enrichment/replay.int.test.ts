@@ -17,7 +17,7 @@ import {
   testNames,
   topicMessageCount,
   waitFor,
-} from "./service-process.ts";
+} from "../../harness/enrichment-process.ts";
 
 /** Five recordings with record numbers (each line one distinct event) and one exported without (it repeats lines). */
 const RECORDINGS = [

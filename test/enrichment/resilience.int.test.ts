@@ -17,7 +17,7 @@ import {
   testNames,
   topicMessageCount,
   waitFor,
-} from "./service-process.ts";
+} from "../../harness/enrichment-process.ts";
 
 /** Recordings with record numbers (one line, one event), so the expected documents are exactly their events. */
 const RECORDINGS = ["empire_shell_dcerpc_smb_service_dll_hijack.zip", "msf_record_mic.zip", "empire_psexec_dcerpc_tcp_svcctl.zip"].map((n) => recording(n).path);

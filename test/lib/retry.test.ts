@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, retry, RetryExhausted } from "../../lib/retry.ts";
+import { backoffDelay, poll, retry, RetryExhausted } from "../../lib/retry.ts";
 
 describe("retry policy", () => {
   it("doubles the pause from the first one up to the cap, within the jitter", () => {
@@ -63,5 +63,22 @@ describe("retry policy", () => {
     }, { initialDelayMs: 60_000, maxDelayMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBe(reason);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("polls until the check returns a value, and stops at once on what the check throws", async () => {
+    expect(await poll("third time", async (attempt) => (attempt === 3 ? `ready after ${attempt}` : undefined), { initialDelayMs: 1, maxDelayMs: 2 })).toBe(
+      "ready after 3",
+    );
+    const broken = new Error("container unhealthy");
+    let calls = 0;
+    const error = await poll("health", async () => {
+      calls++;
+      throw broken;
+    }, { maxDelayMs: 1 }).catch((e: unknown) => e);
+    expect(error).toBe(broken);
+    expect(calls).toBe(1);
+    const exhausted = await poll("never", async () => undefined, { initialDelayMs: 5, maxDelayMs: 5, maxAttempts: 3 }).catch((e: unknown) => e);
+    expect(exhausted).toBeInstanceOf(RetryExhausted);
+    expect((exhausted as RetryExhausted).attempts).toBe(3);
   });
 });

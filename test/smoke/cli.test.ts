@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { helkSmoke, writeEndpointsFile } from "../support/helk-cli.ts";
+import { helkSmoke, writeEndpointsFile } from "../../harness/helk-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "helk-smoke-cli-"));
 const enginePassword = "Engine-Pw-7731";

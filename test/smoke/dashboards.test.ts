@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { dashboards } from "../../dashboards/definitions.ts";
 import { dashboardsChecks } from "../../smoke/checks/dashboards.ts";
-import { parseEndpoints, secretsOf } from "../../smoke/endpoints.ts";
+import { parseEndpoints, secretsOf } from "../../lib/contract/endpoints.ts";
 import { runChecks, type CheckGroup } from "../../smoke/runner.ts";
 import { startDashboardsApi, type DashboardsApi, type DashboardsApiOptions } from "../support/dashboards-api.ts";
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyOverrides, parseEndpoints, readEndpointsFile, readStackEndpoints, redact, secretsOf } from "../../smoke/endpoints.ts";
+import { applyOverrides, parseEndpoints, readEndpointsFile, readStackEndpoints, redact, secretsOf } from "../../lib/contract/endpoints.ts";
 
 const endpoints = {
   kafka: { bootstrap: "127.0.0.1:9092", topics: [{ name: "winlogbeat", partitions: 3, replicationFactor: 1 }] },

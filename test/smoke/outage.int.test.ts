@@ -7,8 +7,8 @@ import { startKafka, type KafkaServer } from "../../harness/kafka.ts";
 import { startOpenSearch, type OpenSearchServer } from "../../harness/opensearch.ts";
 import type { SmokeReport } from "../../smoke/runner.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
-import { helkSmoke } from "../support/helk-cli.ts";
-import { createTopics, deployTestStack, messageOf, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
+import { helkSmoke } from "../../harness/helk-cli.ts";
+import { createTopics, deployTestStack, messageOf, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "../../harness/smoke-stack.ts";
 
 // Each service of a running stack is stopped in turn; `helk smoke` must then fail exactly that service's
 // checks, with a message naming it, while every other check still reports, and exit non-zero. Services that

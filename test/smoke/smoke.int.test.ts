@@ -7,8 +7,8 @@ import { dashboards } from "../../dashboards/definitions.ts";
 import { createEngine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
 import { startDashboardsApi, type DashboardsApi } from "../support/dashboards-api.ts";
-import { helkSmoke } from "../support/helk-cli.ts";
-import { deployTestStack, pulumiStackWith, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "./stack.ts";
+import { helkSmoke } from "../../harness/helk-cli.ts";
+import { deployTestStack, pulumiStackWith, statuses, writeEndpoints, type EnrichmentProcess, type TestStack } from "../../harness/smoke-stack.ts";
 
 // `helk smoke` against the real Kafka, OpenSearch and Jupyter of the harness, with the enrichment service
 // running as a child process (`tsx enrichment/main.ts`) and ATT&CK loaded: the stack a `pulumi up` deploys,

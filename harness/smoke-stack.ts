@@ -4,14 +4,13 @@ import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSyn
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { loadDefaultAttackBundle } from "../../attack/bundle.ts";
-import { indexAttackModel } from "../../attack/attack-index.ts";
-import { freePort } from "../../harness/process.ts";
-import { attackBundlePath } from "../../lib/data.ts";
-import { createEngine } from "../../lib/engine.ts";
-import type { SmokeReport } from "../../smoke/runner.ts";
-
-const root = join(import.meta.dirname, "..", "..");
+import { loadDefaultAttackBundle } from "../attack/bundle.ts";
+import { indexAttackModel } from "../attack/attack-index.ts";
+import { freePort } from "./process.ts";
+import { attackBundlePath, projectRoot } from "../lib/data.ts";
+import { createEngine } from "../lib/engine.ts";
+import { poll, RetryExhausted } from "../lib/retry.ts";
+import type { SmokeReport } from "../smoke/runner.ts";
 
 /** Topic names of one test stack, unique per run so the shared servers' other users are not disturbed. */
 function stackTopics(): { input: string; deadLetter: string } {
@@ -67,8 +66,8 @@ export async function startEnrichment(options: {
   const port = await freePort();
   const logFile = join(options.logDir, `enrichment-${port}.log`);
   const log = openSync(logFile, "a");
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "enrichment/main.ts")], {
-    cwd: root,
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(projectRoot, "enrichment/main.ts")], {
+    cwd: projectRoot,
     stdio: ["ignore", log, log],
     env: {
       PATH: process.env.PATH,
@@ -97,17 +96,15 @@ export async function startEnrichment(options: {
   const url = `http://127.0.0.1:${port}`;
   const tail = () => readFileSync(logFile, "utf8").split("\n").slice(-30).join("\n");
 
-  const deadline = Date.now() + 120_000;
-  for (;;) {
+  const ready = async () => {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`enrichment service exited during start-up; log tail:\n${tail()}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`enrichment service not ready within 120s; log tail:\n${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
+    return (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) || undefined;
+  };
+  await poll("enrichment readiness", ready, { initialDelayMs: 300, maxDelayMs: 1_000, maxElapsedMs: 120_000 }).catch((error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    child.kill("SIGKILL");
+    throw new Error(`enrichment service not ready within 120s; log tail:\n${tail()}`);
+  });
   return {
     url,
     pid: child.pid!,
@@ -183,11 +180,11 @@ const run = promisify(execFile);
  * provides, on a local file backend. Returns the project directory and the environment to run pulumi in.
  */
 export async function pulumiStackWith(stack: TestStack, dir: string, name: string): Promise<{ projectDir: string; env: Record<string, string> }> {
-  const { stdout } = await run("bash", [join(root, "lab/toolchain.sh")], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run("bash", [join(projectRoot, "lab/toolchain.sh")], { cwd: projectRoot, maxBuffer: 16 * 1024 * 1024 });
   const pulumiBin = stdout.trim().split("\n").pop()!;
   const projectDir = join(dir, "pulumi-project");
   for (const sub of ["pulumi-project", "pulumi-state", "pulumi-home"]) mkdirSync(join(dir, sub), { recursive: true });
-  symlinkSync(join(root, "node_modules"), join(projectDir, "node_modules"));
+  symlinkSync(join(projectRoot, "node_modules"), join(projectDir, "node_modules"));
   writeFileSync(join(projectDir, "Pulumi.yaml"), "name: helk-smoke-test\nruntime: nodejs\n");
   writeFileSync(join(projectDir, "package.json"), JSON.stringify({ name: "helk-smoke-test", main: "index.js" }));
   writeFileSync(join(projectDir, "endpoints.json"), JSON.stringify(endpointsOf(stack)));

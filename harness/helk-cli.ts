@@ -1,8 +1,7 @@
 import { execFile } from "node:child_process";
 import { createReadStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-const root = join(import.meta.dirname, "..", "..");
+import { projectRoot } from "../lib/data.ts";
 
 export interface CliRun {
   code: number;
@@ -22,8 +21,8 @@ export function helk(args: string[], env: Record<string, string> = {}, stdinFile
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ["--import", "tsx", join(root, "cli/helk.ts"), ...args],
-      { cwd: root, env: { PATH: `${join(process.execPath, "..")}:/usr/bin:/bin`, HOME: process.env.HOME ?? "/tmp", ...env } },
+      ["--import", "tsx", join(projectRoot, "cli/helk.ts"), ...args],
+      { cwd: projectRoot, env: { PATH: `${join(process.execPath, "..")}:/usr/bin:/bin`, HOME: process.env.HOME ?? "/tmp", ...env } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr, ms: Date.now() - started }),
     );
     if (stdinFile === undefined) child.stdin?.end();

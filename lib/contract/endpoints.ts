@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../lib/contract/names.ts";
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "./names.ts";
 
 /**
  * Where a deployed stack answers, in the shape the Pulumi program exports as its `endpoints` output

@@ -5,11 +5,12 @@ import { createServer, type Server, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { SERVICE_NODE_FLAGS } from "../../enrichment/config.ts";
-import { freePort } from "../../harness/process.ts";
-import { projectRoot } from "../../lib/data.ts";
-import { createEngine, type Engine } from "../../lib/engine.ts";
-import { ensureTopic } from "../../lib/replay.ts";
+import { SERVICE_NODE_FLAGS } from "../enrichment/config.ts";
+import { freePort } from "./process.ts";
+import { projectRoot } from "../lib/data.ts";
+import { createEngine, type Engine } from "../lib/engine.ts";
+import { ensureTopic } from "../lib/replay.ts";
+import { poll, RetryExhausted } from "../lib/retry.ts";
 
 /** Fresh topic and group names for one test, so tests never see each other's messages or offsets. */
 export function testNames(label: string) {
@@ -55,14 +56,14 @@ export class ServiceProcess {
   }
 
   async waitReady(timeoutMs = 300_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const ready = async () => {
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`enrichment exited before ready:\n${this.logTail()}`);
-      const ok = await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false);
-      if (ok) return;
-      if (Date.now() > deadline) throw new Error(`enrichment not ready after ${timeoutMs} ms:\n${this.logTail()}`);
-      await sleep(250);
-    }
+      return (await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false)) || undefined;
+    };
+    await poll("enrichment readiness", ready, { initialDelayMs: 250, maxDelayMs: 1_000, maxElapsedMs: timeoutMs }).catch((error: unknown) => {
+      if (!(error instanceof RetryExhausted)) throw error;
+      throw new Error(`enrichment not ready after ${timeoutMs} ms:\n${this.logTail()}`);
+    });
   }
 
   /** Current value of a metric, summed over its label sets (or only those containing `labels`, e.g. `kind="event"`); 0 when not reported yet. */
@@ -154,8 +155,12 @@ export async function readDeadLetters(brokers: string[], topic: string, expected
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void records.push(JSON.parse(message.value!.toString()) as DeadLetterRecord) });
-    const deadline = Date.now() + timeoutMs;
-    while (records.length < expected && Date.now() < deadline) await sleep(200);
+    // After `timeoutMs`, what arrived is the answer (the caller compares it with `expected`).
+    await poll("dead letters", async () => (records.length >= expected || undefined), { initialDelayMs: 200, maxDelayMs: 1_000, maxElapsedMs: timeoutMs }).catch(
+      (error: unknown) => {
+        if (!(error instanceof RetryExhausted)) throw error;
+      },
+    );
     await sleep(500); // anything beyond `expected` would show up now
     return records;
   } finally {
@@ -176,11 +181,10 @@ export async function topicMessageCount(brokers: string[], topic: string): Promi
 
 /** Polls `check` until it returns true; fails with `describe()` after `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => Promise<string> | string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${await describe()}`);
-    await sleep(1000);
-  }
+  await poll("wait", async () => (await check()) || undefined, { initialDelayMs: 1_000, maxDelayMs: 1_000, maxElapsedMs: timeoutMs }).catch(async (error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    throw new Error(`timed out after ${timeoutMs} ms: ${await describe()}`);
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
