@@ -6,6 +6,7 @@ import { registerDashboardsCommands } from "../dashboards/cli.ts";
 import { registerSetupCommands } from "../components/setup-commands.ts";
 import { registerServicesCommands } from "../harness/cli.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
+import { registerDetectionsCommands } from "../detections/cli.ts";
 
 // Each part of the system registers its own subcommands here.
 const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
@@ -15,6 +16,7 @@ registerDashboardsCommands(program);
 registerSetupCommands(program);
 registerServicesCommands(program);
 registerEnrichmentCommands(program);
+registerDetectionsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
