@@ -1,14 +1,17 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { loadAttackBundle, loadDefaultAttackBundle } from "../attack/bundle.ts";
+import { computeCoverage, eventSourceCountsFromEngine } from "../attack/coverage.ts";
+import { coverageLayer } from "../attack/layer.ts";
 import { AttackLookup } from "../attack/lookup.ts";
 import { createEngine, engineOptionsFromEnv } from "../lib/engine.ts";
 import { startHttp } from "../enrichment/http.ts";
-import { convertRules, ruleSelectionSchema, sharedSigmaArchive, summarize, type RuleReport } from "./convert.ts";
-import { detectionRules, installRules } from "./rules.ts";
+import { convertRules, ruleReportSchema, ruleSelectionSchema, sharedSigmaArchive, summarize, type RuleReport } from "./convert.ts";
+import { detectionGapLayer, detectionsLayer, rulesByTechnique } from "./layer.ts";
+import { detectionRules, installRules, readRules } from "./rules.ts";
 import { DetectionScheduler } from "./scheduler.ts";
 
 interface ConvertFlags {
@@ -62,6 +65,35 @@ export function registerDetectionsCommands(program: Command): void {
     });
 
   detections
+    .command("layer")
+    .description("ATT&CK Navigator layers of the deployed rules and of collected vs detected, beside the data-source coverage layer")
+    .option("--report <file>", "rules from a conversion report instead of the deployed ones in helk-detection-rules")
+    .option("--events <pattern>", "event index pattern for the data-source coverage", "helk-events-*")
+    .option("--out <dir>", "folder for the layer files", ".")
+    .option("--bundle <path|url>", "ATT&CK bundle (default as for helk attack)")
+    .action(async (flags: { report?: string; events: string; out: string; bundle?: string }) => {
+      const model = flags.bundle ? await loadAttackBundle(flags.bundle) : await loadDefaultAttackBundle();
+      const lookup = AttackLookup.fromModel(model);
+      const engine = createEngine(engineOptionsFromEnv());
+      try {
+        const rules = flags.report ? detectionRules(await readReport(flags.report), lookup) : await readRules(engine);
+        const coverage = computeCoverage(model, lookup, await eventSourceCountsFromEngine(engine, flags.events));
+        const files = {
+          "attack-coverage-layer.json": coverageLayer(coverage),
+          "attack-detections-layer.json": detectionsLayer(coverage, rules),
+          "attack-detection-gap-layer.json": detectionGapLayer(coverage, rules),
+        };
+        await mkdir(resolve(flags.out), { recursive: true });
+        for (const [name, layer] of Object.entries(files)) await writeFile(join(resolve(flags.out), name), JSON.stringify(layer, null, 2));
+        const { byTechnique, unknown } = rulesByTechnique(rules);
+        console.log(`${rules.length} rules cover ${byTechnique.size} techniques${unknown.size ? ` (tags ATT&CK does not know: ${[...unknown].join(", ")})` : ""}`);
+        console.log(`wrote ${Object.keys(files).map((f) => join(resolve(flags.out), f)).join(", ")}`);
+      } finally {
+        await engine.close();
+      }
+    });
+
+  detections
     .command("run")
     .description("run the deployed rules over newly indexed events and write alerts to helk-alerts-* (engine from HELK_ENGINE_*)")
     .option("--interval <ms>", "time between runs", (v) => Number(v), 10_000)
@@ -85,6 +117,17 @@ export function registerDetectionsCommands(program: Command): void {
       http.close();
       await engine.close();
     });
+}
+
+async function readReport(file: string): Promise<RuleReport[]> {
+  const lines = (await readFile(file, "utf8")).split("\n").filter((line) => line.trim());
+  return lines.map((line, i) => {
+    try {
+      return ruleReportSchema.parse(JSON.parse(line));
+    } catch (error) {
+      throw new Error(`${file}:${i + 1} is not a conversion report line: ${(error as Error).message}`);
+    }
+  });
 }
 
 async function writeReport(file: string, reports: readonly RuleReport[]): Promise<void> {
