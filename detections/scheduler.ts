@@ -163,7 +163,7 @@ export class DetectionScheduler {
         {
           size: this.maxMatches,
           _source: ["@timestamp", "host_name", "indexed_at"],
-          sort: [{ indexed_at: { order: "asc", format: "strict_date_optional_time" } }],
+          sort: [{ indexed_at: "asc" }],
           query: {
             bool: {
               filter: [
@@ -216,14 +216,16 @@ export class DetectionScheduler {
 }
 
 interface SearchResponse {
-  hits: { hits: { _index: string; _id: string; _source: { "@timestamp": string; host_name: string; indexed_at: string }; sort: [string] }[] };
+  hits: { hits: { _index: string; _id: string; _source: { "@timestamp": string; host_name: string; indexed_at: string } }[] };
 }
 interface BulkResponse {
   items: { update: { result?: string; status: number; error?: unknown } }[];
 }
 
 function toMatchedEvent(hit: SearchResponse["hits"]["hits"][number]): MatchedEvent {
-  return { index: hit._index, id: hit._id, timestamp: hit._source["@timestamp"], indexedAt: hit._source.indexed_at, host: hit._source.host_name };
+  // The engine writes indexed_at with as many fraction digits as its clock gives: made canonical (ms) to compare as text.
+  const indexedAt = new Date(Date.parse(hit._source.indexed_at)).toISOString();
+  return { index: hit._index, id: hit._id, timestamp: hit._source["@timestamp"], indexedAt, host: hit._source.host_name };
 }
 
 /**
