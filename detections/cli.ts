@@ -9,7 +9,7 @@ import { coverageLayer } from "../attack/layer.ts";
 import { AttackLookup } from "../attack/lookup.ts";
 import { createEngine, engineOptionsFromEnv } from "../lib/engine.ts";
 import { startHttp } from "../enrichment/http.ts";
-import { convertRules, ruleReportSchema, ruleSelectionSchema, sharedSigmaArchive, summarize, type RuleReport } from "./convert.ts";
+import { convertRules, prepareConverter, ruleReportSchema, ruleSelectionSchema, sharedSigmaArchive, summarize, type RuleReport } from "./convert.ts";
 import { detectionGapLayer, detectionsLayer, rulesByTechnique } from "./layer.ts";
 import { detectionRules, installRules, readRules } from "./rules.ts";
 import { DetectionScheduler } from "./scheduler.ts";
@@ -28,6 +28,13 @@ interface ConvertFlags {
 /** `helk detections convert|run`. */
 export function registerDetectionsCommands(program: Command): void {
   const detections = program.command("detections").description("Sigma rules: convert to engine queries, deploy, run and alert");
+
+  detections
+    .command("prepare")
+    .description("build the converter's Python environment (pinned pySigma, detections/python/requirements.txt) into the cache")
+    .action(async () => {
+      console.log(`converter environment ready: ${await prepareConverter()}`);
+    });
 
   detections
     .command("convert")

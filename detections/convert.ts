@@ -70,9 +70,14 @@ export interface ConversionSummary {
   invalid: number;
 }
 
+/** Builds (once) the converter's virtualenv in the cache; returns its directory. */
+export function prepareConverter(): Promise<string> {
+  return ensureVenv("sigma-venv", converterRequirements());
+}
+
 /** Converts the selected rules with pySigma through HELK's field-mapping pipeline; one report per rule. */
 export async function convertRules(options: ConvertOptions): Promise<RuleReport[]> {
-  const venv = await ensureVenv("sigma-venv", converterRequirements());
+  const venv = await prepareConverter();
   const request = {
     sources: options.sources.map((source) => resolve(source)),
     selection: ruleSelectionSchema.parse(options.selection ?? {}),

@@ -128,4 +128,48 @@ describe("Sigma detections over replayed Security-Datasets recordings", () => {
       expect(alert.matched_event_ids.every((id) => expected.has(id))).toBe(true);
     }
   }, 900_000);
+
+  it("rewrites the same alerts when a rule runs over the same events again", async () => {
+    const engine = engineAt(serviceEndpoints().engineUrl);
+    await scheduler.stop();
+    const before = await allDocs<Alert & { _id?: string }>(engine, "helk-alerts-*", ["rule", "matched_event_ids", "event_count"]);
+    // Forgetting every checkpoint makes the next run search the whole lookback again.
+    await deleteIndices(engine, [STATE_INDEX]);
+    const again = new DetectionScheduler(engine, { settleMs: 0, firstLookbackMs: 3_600_000 });
+    const result = await again.runOnce();
+    expect(result.matches).toBeGreaterThan(0);
+    expect(result.alertsWritten).toBe(0); // every merge was a noop
+    const after = await allDocs<Alert>(engine, "helk-alerts-*", ["rule", "matched_event_ids", "event_count"]);
+    expect(after.length).toBe(before.length);
+    expect(after.reduce((n, a) => n + a.event_count, 0)).toBe(before.reduce((n, a) => n + a.event_count, 0));
+  }, 600_000);
+
+  it("runs the hunt notebooks headless against the engine and gets the engine's own figures", async () => {
+    const { engineUrl } = serviceEndpoints();
+    const engine = engineAt(engineUrl);
+
+    const join = await runNotebook("sysmon-process-network-join.ipynb", engineUrl);
+    console.log("join notebook:", JSON.stringify(join));
+    expect(join.index_joined).toBeGreaterThan(0);
+    expect(join.notebook_joined).toBe(join.index_joined);
+
+    const logons = await runNotebook("logon-graph.ipynb", engineUrl);
+    const logonCount = await engine.request<{ count: number }>({
+      method: "POST",
+      path: "/helk-events-*/_count",
+      body: { query: { bool: { filter: [{ term: { channel: "Security" } }, { terms: { event_id: [4624, 4625, 4648] } }] } } },
+    });
+    console.log("logon notebook:", JSON.stringify({ ...logons, multi_source: logons.multi_source.length }));
+    expect(logons.logon_events).toBe(logonCount.body.count);
+    expect(logons.edges).toBeGreaterThan(0);
+
+    const triage = await runNotebook("alerts-triage.ipynb", engineUrl);
+    const alerts = await allDocs<Alert>(engine, "helk-alerts-*", ["rule"]);
+    expect(triage.alerts).toBe(alerts.length);
+    expect(triage.rules).toEqual([...new Set(alerts.map((a) => a.rule.id))].sort());
+
+    const coverage = await runNotebook("attack-coverage.ipynb", engineUrl);
+    expect(coverage.rules).toBe(rules.length);
+    expect(coverage.techniques).toBe(rulesByTechnique(rules).byTechnique.size);
+  }, 900_000);
 });
