@@ -126,8 +126,10 @@ export class DetectionScheduler {
           const message = errorReason(response) ?? JSON.stringify(response.error);
           result.errors.push({ ruleId: rule.rule_id, message });
           this.metrics.ruleErrors.inc();
-          // A rule the engine refuses is kept at its checkpoint and reported; it does not stop the others.
-          newStates.push({ rule_id: rule.rule_id, checkpoint: start, last_run: new Date(now).toISOString(), last_matches: 0, last_error: message });
+          // An error does not stop the other rules. A refused query (4xx) would be refused again, so the rule moves
+          // on with its error recorded; an overloaded or failing engine (429, 5xx) gets the same window next run.
+          const refused = response.status >= 400 && response.status < 500 && response.status !== 429;
+          newStates.push({ rule_id: rule.rule_id, checkpoint: refused ? Math.max(start, windowEnd) : start, last_run: new Date(now).toISOString(), last_matches: 0, last_error: message });
           return;
         }
         const events = response.hits.hits.map(toMatchedEvent);
@@ -216,6 +218,7 @@ export class DetectionScheduler {
 }
 
 interface SearchResponse {
+  status: number;
   hits: { hits: { _index: string; _id: string; _source: { "@timestamp": string; host_name: string; indexed_at: string } }[] };
 }
 interface BulkResponse {
