@@ -22,10 +22,16 @@ export function sigmaFieldMap(): Record<string, string> {
   };
   for (const [normalized, windowsNames] of [...STRING_FIELDS, ...INTEGER_FIELDS]) {
     const first = windowsNames[0];
-    if (first !== undefined && !(first in map)) map[first] = normalized;
+    if (first !== undefined && !(first in map)) map[first] = KEYWORD_SUBFIELD.has(normalized) ? `${normalized}.keyword` : normalized;
   }
   return map;
 }
+
+/**
+ * Normalized fields the event template maps as analyzed text with a `.keyword` subfield: Sigma matches whole
+ * values (`contains`, `endswith` with spaces and backslashes), which only the keyword form can.
+ */
+const KEYWORD_SUBFIELD = new Set(["command_line", "parent_command_line"]);
 
 /** Normalized fields that hold lower-case values: a rule's values for them are lower-cased to match. */
 export const LOWER_CASE_FIELDS = ["host_name", "hash_md5", "hash_sha1", "hash_sha256", "hash_imphash"] as const;

@@ -3,7 +3,8 @@
 Reads one JSON request on stdin (see detections/convert.ts, ConverterRequest) and writes one JSON object per
 rule file on stdout. Rules come from folders of .yml files or .tar.gz archives of them. Per rule:
   converted    a query was produced (fields[], unmapped_fields[] say what it searches)
-  unsupported  pySigma or the backend could not express it, or its log source maps to no Windows channel
+  unsupported  pySigma or the backend could not express it, its log source maps to no Windows channel, or it
+               searches keywords without a field
   not_selected outside the level / status / tag selection
   invalid      not a valid Sigma rule (YAML or schema error)
 """
@@ -21,15 +22,24 @@ from sigma.pipelines.sysmon import sysmon_pipeline
 from sigma.pipelines.windows import windows_logsource_pipeline
 from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition, RuleProcessingItemAppliedCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import CaseTransformation, FieldFunctionTransformation, RuleFailureTransformation
+from sigma.processing.transformations import (CaseTransformation, FieldFunctionTransformation,
+                                              HashesFieldsDetectionItemTransformation, RuleFailureTransformation)
 from sigma.rule import SigmaDetection, SigmaDetectionItem
+
+# Hash algorithms HashesFieldsDetectionItemTransformation names fields after, and where hashes.ts puts them.
+HASH_FIELDS = {"MD5": "hash_md5", "SHA1": "hash_sha1", "SHA256": "hash_sha256", "IMPHASH": "hash_imphash"}
+# How the report names the HELK field of Sigma's Hashes (split into the single hash fields).
+SPLIT_HASHES = "/".join(HASH_FIELDS.values())
+
+# Elasticsearch's and OpenSearch's default indices.query.bool.max_clause_count: a longer OR list is refused.
+MAX_CLAUSES = 1024
 
 BACKENDS = {"opensearch": OpensearchLuceneBackend, "elasticsearch": LuceneBackend}
 
 
 def helk_pipeline(request):
     """Sigma's Windows field names -> HELK's normalized names; every other field is searched in event_data."""
-    field_map = request["fieldMap"]
+    field_map = {**request["fieldMap"], **HASH_FIELDS}
 
     def raw_field(field):
         # normalize.ts keeps unmapped event data under event_data.<name>, with dots turned into "_".
@@ -48,6 +58,12 @@ def helk_pipeline(request):
                 rule_condition_negation=True,
                 rule_condition_linking=any,
                 rule_conditions=[RuleProcessingItemAppliedCondition(item.identifier) for item in channel_items],
+            ),
+            # "Hashes|contains: MD5=..." would be a double-wildcard search of the whole Hashes text (hundreds of them
+            # in the vulnerable-driver rules take minutes); hashes.ts splits Hashes, so search the single hash fields.
+            ProcessingItem(
+                identifier="helk_split_hashes",
+                transformation=HashesFieldsDetectionItemTransformation(valid_hash_algos=list(HASH_FIELDS)),
             ),
             ProcessingItem(
                 identifier="helk_field_mapping",
@@ -83,21 +99,27 @@ def rule_sources(paths):
 
 
 def detection_fields(rule):
-    """The field names a rule's detection uses, in first-use order (keyword searches have none)."""
+    """The field names a rule's detection uses (first-use order), whether it has keyword (field-less) items, and
+    the longest list of values one item has."""
     fields = []
+    keywords = False
+    longest = 0
 
     def walk(item):
+        nonlocal keywords, longest
         if isinstance(item, SigmaDetection):
             for child in item.detection_items:
                 walk(child)
-        elif isinstance(item, SigmaDetectionItem) and item.field is not None:
-            name = item.field
-            if name not in fields:
-                fields.append(name)
+        elif isinstance(item, SigmaDetectionItem):
+            longest = max(longest, len(item.value))
+            if item.field is None:
+                keywords = True
+            elif item.field not in fields:
+                fields.append(item.field)
 
     for detection in rule.detection.detections.values():
         walk(detection)
-    return fields
+    return fields, keywords, longest
 
 
 def selected(rule, selection):
@@ -131,7 +153,7 @@ def main():
     pipeline = sysmon_pipeline() + windows_logsource_pipeline() + helk_pipeline(request)
     backend = BACKENDS[request["backend"]](processing_pipeline=pipeline)
     unindexed = set(request["unindexedFields"])
-    field_map = request["fieldMap"]
+    field_map = {**request["fieldMap"], "Hashes": SPLIT_HASHES, "Hash": SPLIT_HASHES}
     out = sys.stdout
     for file, text in rule_sources(request["sources"]):
         report = {"file": file}
@@ -153,10 +175,19 @@ def main():
             if not_selected:
                 out.write(json.dumps({**entry, "outcome": "not_selected", "reason": not_selected}) + "\n")
                 continue
-            fields = detection_fields(rule)
+            fields, keywords, longest = detection_fields(rule)
             entry["fields"] = [{"sigma": f, "helk": field_map.get(f) or "event_data." + f.replace(".", "_")}
                                for f in fields if f not in unindexed]
             entry["unmapped_fields"] = [f for f in fields if f in unindexed]
+            if keywords:
+                # A field-less value becomes *value* over every field of every event: seconds to minutes a search.
+                out.write(json.dumps({**entry, "outcome": "unsupported",
+                                      "reason": "keyword (field-less) search: HELK searches named fields"}) + "\n")
+                continue
+            if longest > MAX_CLAUSES:
+                out.write(json.dumps({**entry, "outcome": "unsupported",
+                                      "reason": f"{longest} values in one list, over the engine's {MAX_CLAUSES}-clause limit"}) + "\n")
+                continue
             try:
                 queries = backend.convert_rule(rule)
             except SigmaError as error:

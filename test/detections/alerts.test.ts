@@ -16,6 +16,7 @@ const rule = (id: string, techniques: string[]): DetectionRule => ({
   file: `${id}.yml`,
   tags: techniques.map((t) => `attack.${t.toLowerCase()}`),
   query: "event_id:1",
+  fields: ["event_id"],
   attack: {
     techniques: techniques.map((t) => (t === "T9999" ? { technique_id: t, status: "unknown", requested_id: t } : { technique_id: t, technique_name: t, tactics: ["execution"], status: "found", requested_id: t })),
     tactics: ["execution"],

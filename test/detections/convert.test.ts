@@ -13,7 +13,7 @@ const byId = (reports: RuleReport[], suffix: string) => reports.find((r) => r.id
 describe("Sigma field mapping", () => {
   it("maps each Windows name a normalized field is first filled from, and only that one", () => {
     const map = sigmaFieldMap();
-    expect(map).toMatchObject({ Image: "process_path", CommandLine: "command_line", ParentImage: "parent_process_path", User: "user_name", EventID: "event_id", Channel: "channel", DestinationPort: "dst_port" });
+    expect(map).toMatchObject({ Image: "process_path", CommandLine: "command_line.keyword", ParentImage: "parent_process_path", User: "user_name", EventID: "event_id", Channel: "channel", DestinationPort: "dst_port" });
     // normalize.ts fills process_path from NewProcessName only when Image is absent: searched raw instead.
     expect(map.NewProcessName).toBeUndefined();
     expect(map.SubjectUserName).toBeUndefined();
@@ -32,11 +32,11 @@ describe("converting rules with pySigma", () => {
     expect(rule.query).toContain("channel:Microsoft\\-Windows\\-Sysmon\\/Operational");
     expect(rule.query).toContain("event_id:1");
     expect(rule.query).toContain("process_path:*\\\\mimikatz.exe");
-    expect(rule.query).toContain("command_line:*sekurlsa\\:\\:logonpasswords*");
+    expect(rule.query).toContain("command_line.keyword:*sekurlsa\\:\\:logonpasswords*");
     expect(rule.query).toMatch(/NOT parent_process_path:\*\\\\explorer.exe/);
     expect(rule.fields).toEqual([
       { sigma: "Image", helk: "process_path" },
-      { sigma: "CommandLine", helk: "command_line" },
+      { sigma: "CommandLine", helk: "command_line.keyword" },
       { sigma: "ParentImage", helk: "parent_process_path" },
     ]);
     expect(rule.unmapped_fields).toEqual([]);
