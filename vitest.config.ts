@@ -11,6 +11,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.int.test.ts", "node_modules/**"],
           testTimeout: 60_000,
+          // Some suites build a whole Pulumi program in beforeAll; the 10 s default fails on a loaded machine.
+          hookTimeout: 60_000,
         },
       },
       {

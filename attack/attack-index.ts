@@ -2,42 +2,8 @@ import type { Engine } from "../lib/engine.ts";
 import { indexStamp, replaceAliasedIndex, type AliasedIndexResult, type ProgressListener } from "./aliased-index.ts";
 import { AttackLookup } from "./lookup.ts";
 import { analyticsOf, type AttackModel } from "./model.ts";
-
-/** Alias the dashboards and hunters query; the versioned indices behind it are `helk-mitre-attack-<version>-<stamp>`. */
-export const ATTACK_ALIAS = "helk-mitre-attack";
-
-const keyword = { type: "keyword" } as const;
-const text = { type: "text", fields: { keyword: { type: "keyword", ignore_above: 256 } } } as const;
-
-/** Explicit, strict mappings: a field the code does not know about is an error, not a guess. */
-export const attackIndexMappings = {
-  dynamic: "strict",
-  properties: {
-    attack_version: keyword,
-    technique_id: keyword,
-    technique_name: text,
-    tactics: keyword,
-    platforms: keyword,
-    is_subtechnique: { type: "boolean" },
-    parent_id: keyword,
-    parent_name: text,
-    url: keyword,
-    status: keyword,
-    deprecated: { type: "boolean" },
-    revoked: { type: "boolean" },
-    replaced_by: keyword,
-    groups: keyword,
-    group_names: keyword,
-    software: keyword,
-    software_names: keyword,
-    mitigations: keyword,
-    mitigation_names: keyword,
-    detection_strategies: keyword,
-    analytics: keyword,
-    log_sources: keyword,
-    event_sources: keyword,
-  },
-} as const;
+import { ATTACK_INDEX_MAPPINGS } from "../lib/contract/attack-fields.ts";
+import { ATTACK_ALIAS } from "../lib/contract/names.ts";
 
 /** One document per technique (revoked and deprecated included, so old tags can still be looked up). */
 export function attackDocuments(model: AttackModel): { id: string; doc: Record<string, unknown> }[] {
@@ -82,7 +48,7 @@ export async function indexAttackModel(engine: Engine, model: AttackModel, onPro
   return replaceAliasedIndex(engine, {
     alias: ATTACK_ALIAS,
     index: `${ATTACK_ALIAS}-${model.version.toLowerCase()}-${indexStamp()}`,
-    mappings: attackIndexMappings,
+    mappings: ATTACK_INDEX_MAPPINGS,
     docs: attackDocuments(model),
     onProgress,
     // Small batches so `helk attack load` shows progress; ~850 docs make the extra requests negligible.

@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { createEngine, type EngineKind, type EngineOptions } from "../lib/engine.ts";
+import * as attackEnv from "../lib/contract/attack-env.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import { createEngine, type EngineOptions } from "../lib/engine.ts";
 import { indexAttackModel } from "./attack-index.ts";
 import { loadAttackBundle, loadDefaultAttackBundle, type AttackModel } from "./bundle.ts";
 import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine } from "./coverage.ts";
@@ -16,32 +18,25 @@ interface EngineFlags {
   password?: string;
 }
 
-/** Engine flags, falling back to the env the deploy setup job gets (`HELK_ENGINE_URL`, `HELK_ENGINE_KIND`, ...). */
+/** Engine flags on top of the env the deploy setup job gets (the engine contract, lib/contract/engine-env.ts). */
 function engineOptions(flags: EngineFlags): EngineOptions {
-  const url = flags.engineUrl ?? process.env.HELK_ENGINE_URL;
-  const kind = flags.engineKind ?? process.env.HELK_ENGINE_KIND ?? "elasticsearch";
-  if (!url) throw new Error("no engine: pass --engine-url or set HELK_ENGINE_URL");
-  if (kind !== "elasticsearch" && kind !== "opensearch") throw new Error(`--engine-kind / HELK_ENGINE_KIND is ${kind}; expected elasticsearch or opensearch`);
-  return {
-    kind: kind as EngineKind,
-    url,
-    username: flags.username ?? process.env.HELK_ENGINE_USERNAME,
-    password: flags.password ?? process.env.HELK_ENGINE_PASSWORD,
-  };
+  return engineEnv.fromEnv(process.env, { kind: flags.engineKind, url: flags.engineUrl, username: flags.username, password: flags.password });
 }
 
 function withEngineFlags(cmd: Command): Command {
   return cmd
     .option("--engine-url <url>", "engine base URL (env HELK_ENGINE_URL)")
-    .addOption(new Option("--engine-kind <kind>", "engine kind (env HELK_ENGINE_KIND, default elasticsearch)").choices(["elasticsearch", "opensearch"]))
+    .addOption(new Option("--engine-kind <kind>", "engine kind (env HELK_ENGINE_KIND)").choices(["elasticsearch", "opensearch"]))
     .option("--username <user>", "basic-auth user (env HELK_ENGINE_USERNAME)")
     .option("--password <password>", "basic-auth password (env HELK_ENGINE_PASSWORD)")
     .option("--bundle <path|url>", "ATT&CK STIX bundle (env HELK_ATTACK_BUNDLE; default: shared data, else the pinned official 18.1)")
     .option("--sha256 <hex>", "checksum the bundle at an http(s) URL must have (env HELK_ATTACK_SHA256)");
 }
 
+/** The bundle of the flags, else of the ATT&CK contract's env, else the default source. */
 async function loadModel(flags: { bundle?: string; sha256?: string }): Promise<AttackModel> {
-  return flags.bundle ? loadAttackBundle(flags.bundle, { sha256: flags.sha256 }) : loadDefaultAttackBundle({ sha256: flags.sha256 });
+  const { bundle, sha256 } = attackEnv.fromEnv(process.env, flags);
+  return bundle ? loadAttackBundle(bundle, { sha256 }) : loadDefaultAttackBundle({ sha256 });
 }
 
 /** `helk attack load|coverage|lookup`. */

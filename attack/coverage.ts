@@ -1,3 +1,4 @@
+import { COVERAGE_ALIAS } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
 import { indexStamp, replaceAliasedIndex, type AliasedIndexResult } from "./aliased-index.ts";
 import { eventSourceKey, type EventSource } from "./logsources.ts";
@@ -189,9 +190,7 @@ export async function observedTechniquesFromEngine(engine: Engine, pattern = "he
   return observed;
 }
 
-/** Alias of the coverage scores the dashboards read (one doc per technique × tactic). */
-export const COVERAGE_ALIAS = "helk-attack-coverage";
-
+/** Mappings of the coverage scores the dashboards read (one doc per technique × tactic, alias COVERAGE_ALIAS). */
 export const coverageIndexMappings = {
   dynamic: "strict",
   properties: {

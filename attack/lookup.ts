@@ -1,19 +1,7 @@
+import type { TechniqueContext } from "../lib/contract/attack-fields.ts";
 import type { AttackModel, Technique } from "./model.ts";
 
-/** The `attack` context object the enrichment service puts on events (contract in the common brief). */
-export interface TechniqueContext {
-  technique_id: string;
-  technique_name?: string;
-  tactics?: string[];
-  platforms?: string[];
-  is_subtechnique?: boolean;
-  parent_id?: string;
-  parent_name?: string;
-  url?: string;
-  status: "found" | "revoked" | "unknown";
-  /** The id asked for, normalized (trimmed, upper case, `/` as `.`). */
-  requested_id: string;
-}
+export type { TechniqueContext };
 
 /**
  * ATT&CK id → technique context, for enrichment at line rate. Every answer for a known id is built once, frozen

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheDir } from "../harness/cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
 
 /**
  * The official Enterprise ATT&CK 18.1 bundle of MITRE's attack-stix-data repository, pinned by commit and by the

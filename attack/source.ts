@@ -3,7 +3,8 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { cacheDir } from "../harness/cache.ts";
+import * as attackEnv from "../lib/contract/attack-env.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
 import { attackBundlePath } from "../lib/data.ts";
 import { checkIntegrity, download, ENTERPRISE_ATTACK_PIN, verifiedPinnedBundle, type DownloadOptions, type Integrity } from "./pin.ts";
 
@@ -60,7 +61,7 @@ function toUrl(source: string | URL): URL | undefined {
  * verified: against the given sha256, or, for the pinned official URL, its git blob id.
  */
 async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
-  const sha256 = (opts.sha256 || process.env.HELK_ATTACK_SHA256)?.toLowerCase();
+  const sha256 = (opts.sha256 || attackEnv.fromEnv().sha256)?.toLowerCase();
   const expected: Integrity | undefined = sha256
     ? { sha256 }
     : url.href === ENTERPRISE_ATTACK_PIN.url
@@ -100,7 +101,8 @@ async function downloadPinned(url: URL, opts: SourceOptions): Promise<Buffer> {
  * to look.
  */
 export function defaultAttackSource(localBundle: () => string = attackBundlePath): { source: string; tried: string[] } {
-  if (process.env.HELK_ATTACK_BUNDLE) return { source: process.env.HELK_ATTACK_BUNDLE, tried: ["HELK_ATTACK_BUNDLE"] };
+  const { bundle } = attackEnv.fromEnv();
+  if (bundle) return { source: bundle, tried: [attackEnv.ATTACK_ENV.bundle] };
   const tried: string[] = [];
   try {
     const local = localBundle();

@@ -3,8 +3,7 @@ import { Command } from "commander";
 import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
-import { registerSetupCommands } from "../components/setup-commands.ts";
-import { registerServicesCommands } from "../harness/cli.ts";
+import { registerSetupCommands } from "../setup/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 import { registerDetectionsCommands } from "../detections/cli.ts";
 
@@ -14,7 +13,6 @@ registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
 registerSetupCommands(program);
-registerServicesCommands(program);
 registerEnrichmentCommands(program);
 registerDetectionsCommands(program);
 

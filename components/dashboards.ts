@@ -1,5 +1,5 @@
 import type { HelkConfig } from "./config.ts";
-import type { EngineEndpoint } from "./engine.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import { quantityToMiB, type EnvValue, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the dashboards UI component. */

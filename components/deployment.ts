@@ -1,10 +1,13 @@
 import { publishedHost, type HelkConfig } from "./config.ts";
 import { dashboardsComponent, type DashboardsEndpoint } from "./dashboards.ts";
-import { engineComponent, type EngineEndpoint } from "./engine.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
+import { engineComponent } from "./engine.ts";
 import { enrichmentComponent, type EnrichmentEndpoint } from "./enrichment.ts";
 import { jupyterComponent, type JupyterEndpoint } from "./jupyter.ts";
-import { kafkaComponent, type KafkaEndpoint } from "./kafka.ts";
+import { kafkaComponent } from "./kafka.ts";
 import type { JobSpec, ServiceSpec, Topology, Workload } from "./model.ts";
+import { transportTlsSecretName } from "./names.ts";
 import { SETUP_JOBS, setupJobs } from "./setup.ts";
 
 /** The whole deployment, platform-neutral: what the renderers turn into Docker or Kubernetes resources. */
@@ -19,11 +22,6 @@ export interface DeploymentModel {
     enrichment: EnrichmentEndpoint | null;
     jupyter: JupyterEndpoint | null;
   };
-}
-
-/** Name of the Kubernetes Secret with the engine's node-to-node TLS certificates (secured multi-node Elasticsearch). */
-export function transportTlsSecretName(config: HelkConfig): string {
-  return `${config.name}-engine-transport-tls`;
 }
 
 /**
@@ -41,7 +39,7 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
   const engine = engineComponent({
     settings: config.engine,
     clusterName: config.name,
-    transportTlsSecret: transportTlsSecretName(config),
+    transportTlsSecret: transportTlsSecretName(config.name),
     topology,
   });
   // The jobs need the UI's URL and the UI waits for one job: describe the UI first, then its job order.

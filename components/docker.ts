@@ -12,12 +12,16 @@ import {
   type Topology,
   type Workload,
 } from "./model.ts";
+import { instanceName, instanceVolumeName, networkName, workloadName } from "./names.ts";
+
+/** Pulumi type tokens of a workload's component, by kind: part of every URN under it, so never derived from a title. */
+const DOCKER_WORKLOAD_TYPES = { service: "helk:docker:Service", job: "helk:docker:Job" } as const;
 
 /** Container names on the stack's network: `<prefix>-<workload>-<ordinal>`, alias `<prefix>-<workload>`. */
 export function dockerTopology(prefix: string): Topology {
   return {
-    instanceHost: (workload, ordinal) => `${prefix}-${workload}-${ordinal}`,
-    serviceHost: (workload) => `${prefix}-${workload}`,
+    instanceHost: (workload, ordinal) => instanceName(prefix, workload, ordinal),
+    serviceHost: (workload) => workloadName(prefix, workload),
   };
 }
 
@@ -43,7 +47,7 @@ export class DockerDeployment extends pulumi.ComponentResource {
   constructor(name: string, args: DockerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("helk:docker:Deployment", name, {}, opts);
     const prefix = args.config.name;
-    this.network = new docker.Network(`${prefix}-network`, { name: prefix, driver: "bridge" }, { parent: this });
+    this.network = new docker.Network(`${prefix}-network`, { name: networkName(prefix), driver: "bridge" }, { parent: this });
     const images = new Map<string, pulumi.Output<string>>();
     const imageOf = (spec: ImageSpec) => {
       let image = images.get(spec.ref);
@@ -56,7 +60,7 @@ export class DockerDeployment extends pulumi.ComponentResource {
     for (const workload of startOrder(args.model)) {
       const dependsOn = [...workload.uses, ...workload.after].flatMap((dep) => this.workloads[dep]?.ready ?? []);
       this.workloads[workload.name] = new DockerWorkload(
-        `${prefix}-${workload.name}`,
+        workloadName(prefix, workload.name),
         {
           workload,
           prefix,
@@ -76,7 +80,7 @@ export class DockerDeployment extends pulumi.ComponentResource {
 function dockerImage(prefix: string, spec: ImageSpec, pull: boolean, parent: pulumi.Resource): pulumi.Output<string> {
   const resourceName = `${prefix}-image-${spec.ref.replace(/[^a-zA-Z0-9.-]+/g, "-")}`;
   if (spec.build)
-    // Context is the project root (Pulumi runs the program there): the image holds the whole project.
+    // Context is the project root (Pulumi runs the program there); the Dockerfile copies the runtime folders only.
     return new docker.Image(
       resourceName,
       { imageName: spec.ref, build: { context: ".", dockerfile: spec.build.dockerfile, args: spec.build.args }, skipPush: true },
@@ -113,7 +117,11 @@ export class DockerWorkload extends pulumi.ComponentResource {
   readonly ready: pulumi.Input<pulumi.Resource>[];
 
   constructor(name: string, args: DockerWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`helk:docker:${args.workload.title}`, name, {}, opts);
+    // Fixed tokens: a title is a display name. The alias keeps the URNs of stacks deployed under the old token.
+    super(DOCKER_WORKLOAD_TYPES[args.workload.kind], name, {}, {
+      ...opts,
+      aliases: [...(opts?.aliases ?? []), { type: `helk:docker:${args.workload.title}` }],
+    });
     const { workload, prefix } = args;
     const instances = workload.kind === "service" ? workload.replicas : 1;
     const hostFileMounts = (workload.hostFiles ?? []).map((file) => ({
@@ -123,7 +131,7 @@ export class DockerWorkload extends pulumi.ComponentResource {
       readOnly: true,
     }));
     for (let ordinal = 0; ordinal < instances; ordinal++) {
-      const containerName = workload.kind === "service" ? `${prefix}-${workload.name}-${ordinal}` : `${prefix}-${workload.name}`;
+      const containerName = workload.kind === "service" ? instanceName(prefix, workload.name, ordinal) : workloadName(prefix, workload.name);
       const common: docker.ContainerArgs = {
         name: containerName,
         hostname: containerName,
@@ -134,7 +142,7 @@ export class DockerWorkload extends pulumi.ComponentResource {
         // Docker's default swap (as much as the memory) made explicit: the provider reads it back from the engine.
         memorySwap: 2 * quantityToMiB(workload.resources.memory),
         cpus: dockerCpus(workload.resources.cpu),
-        networksAdvanced: [{ name: args.network, aliases: [`${prefix}-${workload.name}`] }],
+        networksAdvanced: [{ name: args.network, aliases: [workloadName(prefix, workload.name)] }],
         ...(hostFileMounts.length > 0 ? { mounts: hostFileMounts } : {}),
         labels: [
           { label: "helk.component", value: workload.name },
@@ -148,7 +156,7 @@ export class DockerWorkload extends pulumi.ComponentResource {
               {
                 ...common,
                 ...serviceArgs(workload, ordinal, args),
-                mounts: [...hostFileMounts, ...volumeMounts(workload, containerName, this)],
+                mounts: [...hostFileMounts, ...volumeMounts(workload, instanceVolumes(prefix, workload.name, ordinal), this)],
               },
               { parent: this },
             )
@@ -157,7 +165,7 @@ export class DockerWorkload extends pulumi.ComponentResource {
       this.containers.push(container);
     }
     if (workload.kind === "job") {
-      const succeeded = succeededJob(`${prefix}-${workload.name}`, this.containers[0]!);
+      const succeeded = succeededJob(workloadName(prefix, workload.name), this.containers[0]!);
       this.ready = [succeeded];
       this.registerOutputs({ containers: this.containers.map((c) => c.name), exitCode: succeeded.apply(() => 0) });
     } else {
@@ -209,12 +217,16 @@ function serviceArgs(service: ServiceSpec, ordinal: number, args: DockerWorkload
   };
 }
 
-/** One named volume per volume of the service instance, `<container>-<volume>`. */
-function volumeMounts(service: ServiceSpec, containerName: string, parent: pulumi.Resource): docker.types.input.ContainerMount[] {
+/** Names of one instance's volumes, by volume name. */
+const instanceVolumes = (prefix: string, workload: string, ordinal: number) => (volume: string) =>
+  instanceVolumeName(prefix, workload, ordinal, volume);
+
+/** One named volume per volume of the service instance. */
+function volumeMounts(service: ServiceSpec, volumeName: (volume: string) => string, parent: pulumi.Resource): docker.types.input.ContainerMount[] {
   return service.volumes.map((volume) => ({
     type: "volume",
     target: volume.mountPath,
-    source: new docker.Volume(`${containerName}-${volume.name}`, { name: `${containerName}-${volume.name}` }, { parent }).name,
+    source: new docker.Volume(volumeName(volume.name), { name: volumeName(volume.name) }, { parent }).name,
   }));
 }
 

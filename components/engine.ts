@@ -1,4 +1,5 @@
 import type { HelkConfig } from "./config.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import { ORDINAL, type EnvValue, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the search engine component. */
@@ -14,17 +15,6 @@ export interface EngineArgs {
   transportTlsSecret?: string;
   /** How workload names become host names on the target (required; no default). */
   topology: Topology;
-}
-
-/** What other components need from the engine. */
-export interface EngineEndpoint {
-  kind: "elasticsearch" | "opensearch";
-  /** URL inside the stack. */
-  url: string;
-  /** Superuser name when security is on. */
-  username?: string;
-  /** Whether the superuser password (credential `engine-password`) is needed. */
-  secured: boolean;
 }
 
 export const ENGINE_PORT = 9200;
@@ -137,17 +127,5 @@ export function engineComponent(args: EngineArgs): { spec: ServiceSpec; endpoint
       ...(settings.security ? { username: elastic ? "elastic" : "admin" } : {}),
       secured: settings.security,
     },
-  };
-}
-
-/** Env every engine client of ours reads (enrichment contract; also the setup jobs and Jupyter). */
-export function engineClientEnv(engine: EngineEndpoint): Record<string, EnvValue> {
-  return {
-    HELK_ENGINE_KIND: engine.kind,
-    HELK_ENGINE_URL: engine.url,
-    ...(engine.username ? { HELK_ENGINE_USERNAME: engine.username } : {}),
-    ...(engine.secured ? { HELK_ENGINE_PASSWORD: { credential: "engine-password" } } : {}),
-    // OpenSearch's security plugin serves HTTPS with its demo certificates.
-    ...(engine.url.startsWith("https:") ? { HELK_ENGINE_INSECURE_TLS: "true" } : {}),
   };
 }

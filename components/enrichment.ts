@@ -1,7 +1,10 @@
 import { posix } from "node:path";
 import type { HelkConfig } from "./config.ts";
-import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
-import type { KafkaEndpoint } from "./kafka.ts";
+import * as attackEnv from "../lib/contract/attack-env.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
+import * as kafkaEnv from "../lib/contract/kafka-env.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
 import type { HostFileMount, ServiceSpec, Topology } from "./model.ts";
 
 /** Arguments of the enrichment component. */
@@ -29,7 +32,7 @@ export const ENRICHMENT_DOCKERFILE = "enrichment/Dockerfile";
 
 /**
  * The enrichment service (issue 4's `enrichment/main.ts`), configured only through the env of its contract.
- * The image holds the whole project, so setup jobs run `helk` from it too. Health check needs node (fetch of
+ * The image holds the `helk` CLI too, so setup jobs run from it. Health check needs node (fetch of
  * `/readyz`).
  */
 export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; endpoint: EnrichmentEndpoint } {
@@ -42,11 +45,8 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
     title: "Enrichment",
     image: enrichmentImage(settings),
     env: {
-      HELK_KAFKA_BROKERS: kafka.bootstrap,
-      HELK_INPUT_TOPICS: kafka.eventTopics.join(","),
-      HELK_DEAD_LETTER_TOPIC: kafka.deadLetterTopic,
-      HELK_CONSUMER_GROUP: settings.consumerGroup,
-      ...engineClientEnv(engine),
+      ...kafkaEnv.toConsumerEnv(kafka, settings.consumerGroup),
+      ...engineEnv.toEnv(engine),
       ...attack.env,
       HELK_HTTP_HOST: "0.0.0.0",
       HELK_HTTP_PORT: String(ENRICHMENT_PORT),
@@ -89,12 +89,9 @@ export const ATTACK_MOUNT_DIR = "/mnt/helk/attack";
 export function attackSource(settings: HelkConfig["enrichment"]): { env: Record<string, string>; hostFiles: HostFileMount[] } {
   if (settings.attackBundleFile !== undefined) {
     const mountPath = `${ATTACK_MOUNT_DIR}/${posix.basename(settings.attackBundleFile)}`;
-    return { env: { HELK_ATTACK_BUNDLE: mountPath }, hostFiles: [{ hostPath: settings.attackBundleFile, mountPath }] };
+    return { env: attackEnv.toEnv({ bundle: mountPath }), hostFiles: [{ hostPath: settings.attackBundleFile, mountPath }] };
   }
-  const env: Record<string, string> = {};
-  if (settings.attackBundle !== undefined) env.HELK_ATTACK_BUNDLE = settings.attackBundle;
-  if (settings.attackSha256 !== undefined) env.HELK_ATTACK_SHA256 = settings.attackSha256.toLowerCase();
-  return { env, hostFiles: [] };
+  return { env: attackEnv.toEnv({ bundle: settings.attackBundle, sha256: settings.attackSha256 }), hostFiles: [] };
 }
 
 /** The enrichment image: built from enrichment/Dockerfile with BASE_IMAGE on docker, pulled on kubernetes. */

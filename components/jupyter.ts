@@ -1,6 +1,8 @@
 import type { HelkConfig } from "./config.ts";
-import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
-import type { KafkaEndpoint } from "./kafka.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
+import * as kafkaEnv from "../lib/contract/kafka-env.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
 import type { ServiceSpec, Topology } from "./model.ts";
 
 /** Arguments of the Jupyter component. */
@@ -38,9 +40,8 @@ export function jupyterComponent(args: JupyterArgs): { spec: ServiceSpec; endpoi
     image: { ref: settings.image },
     env: {
       JUPYTER_TOKEN: { credential: "jupyter-token" },
-      HELK_KAFKA_BROKERS: kafka.bootstrap,
-      HELK_INPUT_TOPICS: kafka.eventTopics.join(","),
-      ...engineClientEnv(engine),
+      ...kafkaEnv.toConsumerEnv(kafka),
+      ...engineEnv.toEnv(engine),
     },
     ports: [{ name: "http", port: JUPYTER_PORT, ...(settings.port === null ? {} : { publish: settings.port }) }],
     volumes: [{ name: "notebooks", mountPath: "/home/jovyan/work", size: settings.storage }],

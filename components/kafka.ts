@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { HelkConfig, KafkaTopic } from "./config.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
+import type { HelkConfig } from "./config.ts";
 import { ORDINAL, publishedPort, tcpCheck, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the Kafka component. */
@@ -14,15 +15,6 @@ export interface KafkaArgs {
   publish: boolean;
   /** How workload names become host names on the target (required; no default). */
   topology: Topology;
-}
-
-/** What other components need from Kafka. */
-export interface KafkaEndpoint {
-  /** Bootstrap servers inside the stack, comma-separated (`host:9092,...`). */
-  bootstrap: string;
-  eventTopics: string[];
-  deadLetterTopic: string;
-  topics: KafkaTopic[];
 }
 
 export const KAFKA_PORT = 9092;

@@ -1,8 +1,9 @@
 import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import type { HelkConfig } from "./config.ts";
-import { describeDeployment, transportTlsSecretName, type DeploymentModel } from "./deployment.ts";
-import { ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
+import { describeDeployment, type DeploymentModel } from "./deployment.ts";
+import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
+import { defaultDenyPolicyName, headlessServiceName, ingressPolicyName, instanceName, volumeClaimName, workloadName } from "./names.ts";
 
 /** Env var holding the pod's own name; `$(HELK_POD_NAME)` in other env values is expanded by the kubelet. */
 const POD_NAME_VAR = "HELK_POD_NAME";
@@ -14,8 +15,8 @@ const POD_NAME_VAR = "HELK_POD_NAME";
 export function kubernetesTopology(prefix: string, namespace: string): Topology {
   return {
     instanceHost: (workload, ordinal) =>
-      `${ordinal === ORDINAL ? `$(${POD_NAME_VAR})` : `${prefix}-${workload}-${ordinal}`}.${prefix}-${workload}-headless.${namespace}.svc`,
-    serviceHost: (workload) => `${prefix}-${workload}.${namespace}.svc`,
+      `${ordinal === ORDINAL ? `$(${POD_NAME_VAR})` : instanceName(prefix, workload, ordinal)}.${headlessServiceName(prefix, workload)}.${namespace}.svc`,
+    serviceHost: (workload) => `${workloadName(prefix, workload)}.${namespace}.svc`,
   };
 }
 
@@ -84,7 +85,7 @@ class ChartRenderer {
   }
 
   service(spec: ServiceSpec): void {
-    const name = `${this.prefix}-${spec.name}`;
+    const name = workloadName(this.prefix, spec.name);
     const ports = spec.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port }));
     new kplus.Service(this.chart, `${spec.name}-service`, {
       metadata: { name },
@@ -101,7 +102,7 @@ class ChartRenderer {
     let workload: kplus.StatefulSet | kplus.Deployment;
     if (spec.stateful) {
       const headless = new kplus.Service(this.chart, `${spec.name}-headless`, {
-        metadata: { name: `${name}-headless` },
+        metadata: { name: headlessServiceName(this.prefix, spec.name) },
         clusterIP: "None",
         selector: this.pods(spec.name),
         ports,
@@ -137,12 +138,12 @@ class ChartRenderer {
 
   job(spec: JobSpec): void {
     const job = new kplus.Job(this.chart, spec.name, {
-      metadata: { name: `${this.prefix}-${spec.name}` },
+      metadata: { name: workloadName(this.prefix, spec.name) },
       podMetadata: { labels: this.labels(spec.name) },
       select: false,
       automountServiceAccountToken: false,
       securityContext: podSecurity(spec),
-      backoffLimit: 10,
+      backoffLimit: KUBERNETES_POLICY.jobBackoffLimit,
     });
     job.select(kplus.LabelSelector.of({ labels: this.labels(spec.name) }));
     job.addContainer(this.container(spec));
@@ -157,6 +158,7 @@ class ChartRenderer {
     const props: kplus.ContainerProps = {
       name: spec.name,
       image: spec.image.ref,
+      // Images are pinned (config refuses "latest"), so a present one is the right one (cdk8s-plus default: Always).
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       envVariables: env,
       ...(command ? { command } : {}),
@@ -176,13 +178,13 @@ class ChartRenderer {
     return {
       ...props,
       ports: spec.ports.map((p) => ({ number: p.port, name: p.name })),
-      readiness: kplus.Probe.fromCommand(health.command, { ...probe, failureThreshold: 3 }),
+      readiness: kplus.Probe.fromCommand(health.command, { ...probe, failureThreshold: KUBERNETES_POLICY.readinessFailures }),
       startup: kplus.Probe.fromTcpSocket({
         port: firstPort,
         ...probe,
         failureThreshold: Math.ceil(health.startPeriodSeconds / health.intervalSeconds) + health.retries,
       }),
-      liveness: kplus.Probe.fromTcpSocket({ port: firstPort, ...probe, failureThreshold: 6 }),
+      liveness: kplus.Probe.fromTcpSocket({ port: firstPort, ...probe, failureThreshold: KUBERNETES_POLICY.livenessFailures }),
     };
   }
 
@@ -248,7 +250,7 @@ class ChartRenderer {
     }
     for (const v of spec.volumes) {
       const claim = new kplus.PersistentVolumeClaim(this.chart, `${spec.name}-${v.name}-claim`, {
-        metadata: { name: `${this.prefix}-${spec.name}-${v.name}` },
+        metadata: { name: volumeClaimName(this.prefix, spec.name, v.name) },
         accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE],
         storage: Size.gibibytes(quantityToMiB(v.size) / 1024),
         ...(storageClass ? { storageClassName: storageClass } : {}),
@@ -263,7 +265,7 @@ class ChartRenderer {
    */
   networkPolicies(): void {
     new kplus.NetworkPolicy(this.chart, "default-deny", {
-      metadata: { name: `${this.prefix}-default-deny-ingress` },
+      metadata: { name: defaultDenyPolicyName(this.prefix) },
       selector: kplus.Pods.all(this.chart, "all-pods"),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
@@ -281,7 +283,7 @@ class ChartRenderer {
           { peer: kplus.NetworkPolicyIpBlock.anyIpv4(this.chart, `${service.name}-any-ipv4`), ports },
         );
       new kplus.NetworkPolicy(this.chart, `${service.name}-ingress`, {
-        metadata: { name: `${this.prefix}-${service.name}-ingress` },
+        metadata: { name: ingressPolicyName(this.prefix, service.name) },
         selector: this.pods(service.name),
         ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY, rules },
       });

@@ -6,11 +6,25 @@
 /** Placeholder for the instance number (0, 1, ...) of a stateful workload in env values. */
 export const ORDINAL = "{{ordinal}}";
 
-/** Keys of the credentials every renderer can inject (Kubernetes: keys of the credentials Secret). */
-export type CredentialKey = "engine-password" | "dashboards-password" | "jupyter-token";
+/** Credential keys and env values (plain text, which may contain {@link ORDINAL}, or a credential reference). */
+import type { CredentialKey, EnvValue } from "../lib/contract/env.ts";
 
-/** An env value: plain text (may contain {@link ORDINAL}), or a credential injected by the renderer. */
-export type EnvValue = string | { credential: CredentialKey };
+export type { CredentialKey, EnvValue };
+
+/**
+ * Restart and retry policy the model does not carry per workload, in one table so that the two targets'
+ * differences are stated here and not only inside a renderer. Docker marks a service unhealthy after
+ * `health.retries` failed checks, restarts containers only when they exit (`unless-stopped`) and runs a job once
+ * (`restart: "no"`); Kubernetes applies the values below.
+ */
+export const KUBERNETES_POLICY = {
+  /** Failed readiness checks (the model's health command) before a pod leaves its Service. */
+  readinessFailures: 3,
+  /** Failed TCP checks of the first port before the kubelet restarts the container (never the health command: a slow engine is not dead). */
+  livenessFailures: 6,
+  /** Retries of a Job's pod (with the cluster's backoff) before the Job fails: servers it configures may start after it. */
+  jobBackoffLimit: 10,
+} as const;
 
 export interface PortSpec {
   /** IANA-style name (Kubernetes port name, at most 15 chars). */
@@ -58,9 +72,15 @@ export interface ImageSpec {
 }
 
 interface WorkloadBase {
-  /** Short name, unique in the deployment (`kafka`, `engine`, ...); resource names are `<prefix>-<name>`. */
+  /**
+   * Short name, unique in the deployment (`kafka`, `engine`, ...); resource names derive from it (names.ts). Part of
+   * the state's identity: renaming a workload replaces everything named after it.
+   */
   name: string;
-  /** Human-readable component name, also the Pulumi component type (`helk:docker:<title>`). */
+  /**
+   * Human-readable component name, for people only. Stacks deployed before the fixed type tokens
+   * (`helk:docker:Service`/`Job`) carry it in their URNs (`helk:docker:<title>`, kept as an alias): keep it stable.
+   */
   title: string;
   image: ImageSpec;
   /** Full argv replacing the image's entrypoint; undefined: the image's own. */

@@ -1,15 +1,18 @@
 import type { HelkConfig } from "./config.ts";
 import type { DashboardsEndpoint } from "./dashboards.ts";
-import { engineClientEnv, type EngineEndpoint } from "./engine.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
+import * as kafkaEnv from "../lib/contract/kafka-env.ts";
+import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
+import { toDashboardsImportEnv, toEngineSecurityEnv } from "../lib/contract/setup-env.ts";
 import { attackSource, enrichmentImage } from "./enrichment.ts";
-import type { KafkaEndpoint } from "./kafka.ts";
 import type { EnvValue, HostFileMount, JobSpec } from "./model.ts";
 
 /** Arguments of the setup jobs component. */
 export interface SetupArgs {
   /** Which jobs run (`helk:setup`; default: all that apply). */
   settings: HelkConfig["setup"];
-  /** The jobs run `helk` from the enrichment image (it holds the whole project). */
+  /** The jobs run `helk` from the enrichment image (it holds the CLI). */
   enrichment: HelkConfig["enrichment"];
   kafka: KafkaEndpoint;
   engine: EngineEndpoint;
@@ -46,7 +49,7 @@ export function helkCommand(...args: string[]): string[] {
 export function setupJobs(args: SetupArgs): JobSpec[] {
   const { settings, kafka, engine, dashboards } = args;
   const image = enrichmentImage(args.enrichment);
-  const engineEnv = engineClientEnv(engine);
+  const engineClient = engineEnv.toEnv(engine);
   const attack = attackSource(args.enrichment);
   const job = (
     name: string,
@@ -76,7 +79,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.kafkaTopics,
         "KafkaTopicsJob",
         helkCommand("setup", "kafka-topics"),
-        { HELK_KAFKA_BROKERS: kafka.bootstrap, HELK_KAFKA_TOPICS: JSON.stringify(kafka.topics) },
+        kafkaEnv.toTopicsJobEnv(kafka),
         ["kafka"],
       ),
     );
@@ -86,7 +89,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.engineSecurity,
         "EngineSecurityJob",
         helkCommand("setup", "engine-security"),
-        { ...engineEnv, HELK_KIBANA_SYSTEM_PASSWORD: { credential: "dashboards-password" } },
+        { ...engineClient, ...toEngineSecurityEnv() },
         ["engine"],
       ),
     );
@@ -96,7 +99,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.indexTemplates,
         "IndexTemplatesJob",
         helkCommand("setup", "index-templates"),
-        engineEnv,
+        engineClient,
         ["engine"],
       ),
     );
@@ -106,7 +109,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.attackLoad,
         "AttackLoadJob",
         helkCommand("attack", "load"),
-        { ...engineEnv, ...attack.env },
+        { ...engineClient, ...attack.env },
         ["engine"],
         settings.indexTemplates ? [SETUP_JOBS.indexTemplates] : [],
         attack.hostFiles,
@@ -118,14 +121,7 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         SETUP_JOBS.dashboardsImport,
         "DashboardsImportJob",
         helkCommand("dashboards", "import"),
-        {
-          ...engineEnv,
-          HELK_DASHBOARDS_KIND: dashboards.kind,
-          HELK_DASHBOARDS_URL: dashboards.url,
-          HELK_DASHBOARDS_WAIT_SECONDS: "600",
-          ...(engine.username ? { HELK_DASHBOARDS_USERNAME: engine.username } : {}),
-          ...(engine.secured ? { HELK_DASHBOARDS_PASSWORD: { credential: "engine-password" } } : {}),
-        },
+        { ...engineClient, ...toDashboardsImportEnv(dashboards, engine) },
         ["engine", "dashboards"],
       ),
     );

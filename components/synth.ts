@@ -6,7 +6,7 @@ import { projectRoot } from "../lib/data.ts";
 import { missingAttackSource, type HelkConfig } from "./config.ts";
 import { describeKubernetesDeployment, synthesizeManifests } from "./kubernetes.ts";
 import { neededCredentials } from "./model.ts";
-import { transportTlsSecretName } from "./deployment.ts";
+import { transportTlsSecretName } from "./names.ts";
 import { loadStackConfig } from "./stack-file.ts";
 
 /** A manifest file: its name in the output folder and its YAML text. */
@@ -60,11 +60,11 @@ function secretsReadme(config: HelkConfig, stack: string): string {
   if (model.services.some((s) => s.secretMounts?.length))
     lines.push(
       "",
-      `- \`${transportTlsSecretName(config)}\`: node-to-node TLS of the Elasticsearch nodes (keys \`ca.crt\`, \`tls.crt\`,`,
+      `- \`${transportTlsSecretName(config.name)}\`: node-to-node TLS of the Elasticsearch nodes (keys \`ca.crt\`, \`tls.crt\`,`,
       "  `tls.key`; one certificate valid for every node, e.g. from cert-manager or `elasticsearch-certutil`):",
       "",
       "  ```sh",
-      `  kubectl -n ${ns} create secret generic ${transportTlsSecretName(config)} \\`,
+      `  kubectl -n ${ns} create secret generic ${transportTlsSecretName(config.name)} \\`,
       "    --from-file=ca.crt --from-file=tls.crt --from-file=tls.key",
       "  ```",
     );

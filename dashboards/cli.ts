@@ -2,6 +2,9 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import { ENGINE_ENV } from "../lib/contract/engine-env.ts";
+import { DASHBOARDS_ENV } from "../lib/contract/setup-env.ts";
 import { createEngine } from "../lib/engine.ts";
 import { readEndpointsFile, type StackEndpoints } from "../smoke/endpoints.ts";
 import { savedObjects } from "./generate.ts";
@@ -15,7 +18,6 @@ import { toNdjson, unresolvedReferences } from "./saved-objects.ts";
  */
 
 const productSchema = z.enum(["kibana", "opensearch-dashboards"]);
-const engineKindSchema = z.enum(["elasticsearch", "opensearch"]);
 const urlSchema = z.url({ protocol: /^https?$/ });
 
 /** First defined of flag, environment variable, endpoints value; validated, with an error naming where it came from. */
@@ -99,27 +101,27 @@ export function registerDashboardsCommands(program: Command): void {
       const stack = await endpointsFrom(flags.endpoints);
       const kind = setting(productSchema, "dashboards kind", [
         ["--kind", flags.kind],
-        ["HELK_DASHBOARDS_KIND", env.HELK_DASHBOARDS_KIND],
+        [DASHBOARDS_ENV.kind, env[DASHBOARDS_ENV.kind]],
         ["dashboards.kind of --endpoints", stack?.dashboards?.kind],
       ]);
       const url = setting(urlSchema, "dashboards URL", [
         ["--url", flags.url],
-        ["HELK_DASHBOARDS_URL", env.HELK_DASHBOARDS_URL],
+        [DASHBOARDS_ENV.url, env[DASHBOARDS_ENV.url]],
         ["dashboards.url of --endpoints", stack?.dashboards?.url],
       ]);
       const waitSeconds = setting(z.coerce.number().int().min(0), "wait seconds", [
         ["--wait-seconds", flags.waitSeconds],
-        ["HELK_DASHBOARDS_WAIT_SECONDS", env.HELK_DASHBOARDS_WAIT_SECONDS],
+        [DASHBOARDS_ENV.waitSeconds, env[DASHBOARDS_ENV.waitSeconds]],
         ["the default", "0"],
       ]);
       const username = optional([
         ["--username", flags.username],
-        ["HELK_DASHBOARDS_USERNAME", env.HELK_DASHBOARDS_USERNAME],
+        [DASHBOARDS_ENV.username, env[DASHBOARDS_ENV.username]],
         ["engine.username of --endpoints", stack?.engine.username],
       ]);
       const password = optional([
         ["--password", flags.password],
-        ["HELK_DASHBOARDS_PASSWORD", env.HELK_DASHBOARDS_PASSWORD],
+        [DASHBOARDS_ENV.password, env[DASHBOARDS_ENV.password]],
         ["engine.password of --endpoints", stack?.engine.password],
       ]);
       const objects = savedObjects(kind);
@@ -142,29 +144,17 @@ export function registerDashboardsCommands(program: Command): void {
     .addHelpText("after", "\nHELK_ENGINE_INSECURE_TLS=true skips TLS verification (lab certificates).")
     .action(handled("render", async (flags: RenderFlags) => {
       const stack = await endpointsFrom(flags.endpoints);
-      const engine = createEngine({
-        kind: setting(engineKindSchema, "engine kind", [
-          ["--engine-kind", flags.engineKind],
-          ["HELK_ENGINE_KIND", env.HELK_ENGINE_KIND],
-          ["engine.kind of --endpoints", stack?.engine.kind],
-        ]),
-        url: setting(urlSchema, "engine URL", [
-          ["--engine-url", flags.engineUrl],
-          ["HELK_ENGINE_URL", env.HELK_ENGINE_URL],
-          ["engine.url of --endpoints", stack?.engine.url],
-        ]),
-        username: optional([
-          ["--engine-username", flags.engineUsername],
-          ["HELK_ENGINE_USERNAME", env.HELK_ENGINE_USERNAME],
-          ["engine.username of --endpoints", stack?.engine.username],
-        ]),
-        password: optional([
-          ["--engine-password", flags.enginePassword],
-          ["HELK_ENGINE_PASSWORD", env.HELK_ENGINE_PASSWORD],
-          ["engine.password of --endpoints", stack?.engine.password],
-        ]),
-        insecureTls: env.HELK_ENGINE_INSECURE_TLS === "true",
-      });
+      // The endpoints file is the lowest layer, then the engine contract's env, then the flags.
+      const fromStack = stack
+        ? { [ENGINE_ENV.kind]: stack.engine.kind, [ENGINE_ENV.url]: stack.engine.url, [ENGINE_ENV.username]: stack.engine.username, [ENGINE_ENV.password]: stack.engine.password }
+        : {};
+      const defined = (values: Record<string, string | undefined>) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ""));
+      const engine = createEngine(
+        engineEnv.fromEnv(
+          { ...fromStack, ...defined(env) },
+          { kind: flags.engineKind, url: flags.engineUrl, username: flags.engineUsername, password: flags.enginePassword },
+        ),
+      );
       try {
         const rendered = await renderDashboards(engine, resolve(flags.out));
         for (const r of rendered) console.log(`${r.hasData ? "ok   " : "EMPTY"} ${r.dashboard}/${r.panel}: ${r.rows} rows → ${r.png}`);

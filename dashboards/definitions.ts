@@ -1,3 +1,4 @@
+import { ATTACK_INDEX_MAPPINGS, type AttackIndexField } from "../lib/contract/attack-fields.ts";
 import type { Dashboard, DataView, FieldType } from "./model.ts";
 
 /**
@@ -64,20 +65,29 @@ export const mitreAttackDataView: DataView = {
   id: "helk-mitre-attack",
   pattern: "helk-mitre-attack",
   name: "HELK MITRE ATT&CK techniques",
-  fields: {
-    technique_id: "keyword",
-    technique_name: "text",
-    "technique_name.keyword": "keyword",
-    tactics: "keyword",
-    platforms: "keyword",
-    is_subtechnique: "boolean",
-    parent_id: "keyword",
-    status: "keyword",
-    deprecated: "boolean",
-    revoked: "boolean",
-    url: "keyword",
-  },
+  fields: attackIndexFields([
+    "technique_id",
+    "technique_name",
+    "tactics",
+    "platforms",
+    "is_subtechnique",
+    "parent_id",
+    "status",
+    "deprecated",
+    "revoked",
+    "url",
+  ]),
 };
+
+/** Data view fields of the ATT&CK index, typed as its mappings type them (a text field with its `.keyword`). */
+function attackIndexFields(names: AttackIndexField[]): Record<string, FieldType> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const mapping: { type: FieldType; fields?: object } = ATTACK_INDEX_MAPPINGS.properties[name];
+      return mapping.fields ? [[name, mapping.type], [`${name}.keyword`, "keyword"]] : [[name, mapping.type]];
+    }),
+  );
+}
 
 export const dataViews: DataView[] = [eventsDataView, processNetworkDataView, mitreAttackDataView];
 

@@ -1,3 +1,4 @@
+import { retry, RetryExhausted } from "../lib/retry.ts";
 import { basicAuth, excerpt, under, withoutCredentials } from "../smoke/http.ts";
 import type { DashboardsProduct } from "./model.ts";
 
@@ -163,14 +164,13 @@ export async function importSavedObjects(target: DashboardsTarget, ndjson: strin
  * for up to `waitSeconds`: a setup job runs right after a deploy. Auth, version and rejections fail at once.
  */
 export async function importWhenReady(target: DashboardsTarget, ndjson: string, waitSeconds: number): Promise<ImportResult> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  for (;;) {
-    try {
-      return await importSavedObjects(target, ndjson);
-    } catch (err) {
-      const starting = err instanceof DashboardsImportError && (err.reason === "unreachable" || (err.reason === "http" && / 503\b/.test(err.message)));
-      if (!starting || Date.now() >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-    }
+  const starting = (err: unknown) =>
+    err instanceof DashboardsImportError && (err.reason === "unreachable" || (err.reason === "http" && / 503\b/.test(err.message)));
+  try {
+    // Polls every 2 s: the UI answers as soon as it has started, so a longer pause only adds to the deploy time.
+    return await retry("dashboards import", () => importSavedObjects(target, ndjson), { initialDelayMs: 2000, maxDelayMs: 2000, maxElapsedMs: waitSeconds * 1000 }, { isRetryable: starting });
+  } catch (err) {
+    // Out of time: the server's own last answer says more than "gave up".
+    throw err instanceof RetryExhausted ? err.lastError : err;
   }
 }

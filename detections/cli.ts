@@ -7,7 +7,8 @@ import { loadAttackBundle, loadDefaultAttackBundle } from "../attack/bundle.ts";
 import { computeCoverage, eventSourceCountsFromEngine } from "../attack/coverage.ts";
 import { coverageLayer } from "../attack/layer.ts";
 import { AttackLookup } from "../attack/lookup.ts";
-import { createEngine, engineOptionsFromEnv } from "../lib/engine.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import { createEngine } from "../lib/engine.ts";
 import { startHttp } from "../enrichment/http.ts";
 import { convertRules, prepareConverter, ruleReportSchema, ruleSelectionSchema, sharedSigmaArchive, summarize, type RuleReport } from "./convert.ts";
 import { detectionGapLayer, detectionsLayer, rulesByTechnique } from "./layer.ts";
@@ -51,7 +52,7 @@ export function registerDetectionsCommands(program: Command): void {
       const selection = ruleSelectionSchema.parse({ levels: flags.level ?? [], statuses: flags.status ?? [], tags: flags.tag ?? [] });
       const sources = [...(flags.shared ? [sharedSigmaArchive()] : []), ...(flags.rules ?? [])];
       if (sources.length === 0) throw new Error("no rules: give --rules or drop --no-shared");
-      const engineOptions = flags.install ? engineOptionsFromEnv() : undefined;
+      const engineOptions = flags.install ? engineEnv.fromEnv() : undefined;
       const reports = await convertRules({ sources, selection, engineKind: engineOptions?.kind });
       await writeReport(flags.report, reports);
       const summary = summarize(reports);
@@ -81,7 +82,7 @@ export function registerDetectionsCommands(program: Command): void {
     .action(async (flags: { report?: string; events: string; out: string; bundle?: string }) => {
       const model = flags.bundle ? await loadAttackBundle(flags.bundle) : await loadDefaultAttackBundle();
       const lookup = AttackLookup.fromModel(model);
-      const engine = createEngine(engineOptionsFromEnv());
+      const engine = createEngine(engineEnv.fromEnv());
       try {
         const rules = flags.report ? detectionRules(await readReport(flags.report), lookup) : await readRules(engine);
         const coverage = computeCoverage(model, lookup, await eventSourceCountsFromEngine(engine, flags.events));
@@ -108,7 +109,7 @@ export function registerDetectionsCommands(program: Command): void {
     .option("--http-port <port>", "port of /healthz and /metrics on HELK_HTTP_HOST (127.0.0.1)", (v) => Number(v), 8081)
     .action(async (flags: { interval: number; once: boolean; httpPort: number }) => {
       const log = pino({ name: "helk-detections" });
-      const engine = createEngine(engineOptionsFromEnv());
+      const engine = createEngine(engineEnv.fromEnv());
       const registry = new Registry();
       const scheduler = new DetectionScheduler(engine, { intervalMs: flags.interval, log, registry });
       if (flags.once) {

@@ -1,14 +1,9 @@
 import { replaceAliasedIndex, indexStamp, type AliasedIndexResult } from "../attack/aliased-index.ts";
 import type { AttackLookup, TechniqueContext } from "../attack/lookup.ts";
-import { INDEX_TEMPLATES } from "../enrichment/templates.ts";
 import type { Engine } from "../lib/engine.ts";
 import { isRunnable, type RuleReport } from "./convert.ts";
 
-/**
- * Where the setup job puts the rules the scheduler runs (an alias over a versioned index, swapped atomically).
- * Each rule's query is stored as a percolator query: the scheduler matches a batch of new events against every
- * rule in one request, instead of searching the events once per rule.
- */
+/** Where the setup job puts the rules the scheduler runs (an alias over a versioned index, swapped atomically). */
 export const RULES_ALIAS = "helk-detection-rules";
 
 /** A converted rule as the scheduler runs it, with its ATT&CK context. */
@@ -75,45 +70,22 @@ export function detectionRules(reports: readonly RuleReport[], lookup: AttackLoo
 
 const keyword = { type: "keyword", ignore_above: 8191 };
 
-/** The stored rule document: the rule under `rule`, its query as a percolator query beside the event fields. */
-interface RuleDocument {
-  rule: DetectionRule;
-  percolator_query: unknown;
-}
-
-/**
- * A percolator query is parsed against the index's mapping when it is stored, so the rules index carries the
- * event mapping, plus the `event_data.*` fields the rules name (keywords, as the event template's dynamic
- * template makes them).
- */
-function rulesMappings(rules: readonly DetectionRule[]) {
-  const events = INDEX_TEMPLATES["helk-events"].template.mappings;
-  const eventData = Object.fromEntries(
-    [...new Set(rules.flatMap((rule) => rule.fields).filter((f) => f.startsWith("event_data.")))].map((f) => [f.slice("event_data.".length), keyword]),
-  );
-  return {
-    dynamic_templates: events.dynamic_templates,
-    properties: {
-      ...events.properties,
-      event_data: { properties: eventData },
-      rule: { type: "object", dynamic: false, properties: { rule_id: keyword, level: keyword, title: { type: "text" } } },
-      percolator_query: { type: "percolator" },
-    },
-  };
-}
-
-/** The query a rule is percolated with; lenient, so a value of the wrong type for a field simply does not match. */
-export function percolatorQuery(rule: DetectionRule): unknown {
-  return { query_string: { query: rule.query, allow_leading_wildcard: true, lenient: true } };
-}
+const rulesMappings = {
+  dynamic_templates: [{ strings: { match_mapping_type: "string", mapping: keyword } }],
+  properties: {
+    rule_id: keyword,
+    title: { type: "text", fields: { keyword } },
+    query: { type: "keyword", index: false, doc_values: false },
+  },
+};
 
 /** Replaces the deployed rules with `rules` in one atomic alias swap. */
 export function installRules(engine: Engine, rules: readonly DetectionRule[], now = new Date()): Promise<AliasedIndexResult> {
   return replaceAliasedIndex(engine, {
     alias: RULES_ALIAS,
     index: `${RULES_ALIAS}-${indexStamp(now)}`,
-    mappings: rulesMappings(rules),
-    docs: rules.map((rule) => ({ id: rule.rule_id, doc: { rule, percolator_query: percolatorQuery(rule) } satisfies RuleDocument as unknown as Record<string, unknown> })),
+    mappings: rulesMappings,
+    docs: rules.map((rule) => ({ id: rule.rule_id, doc: { ...rule } })),
   });
 }
 
@@ -122,15 +94,15 @@ export async function readRules(engine: Engine): Promise<DetectionRule[]> {
   const rules: DetectionRule[] = [];
   let after: unknown[] | undefined;
   for (;;) {
-    const { status, body } = await engine.request<{ hits: { hits: { _source: { rule: DetectionRule }; sort: unknown[] }[] } }>({
+    const { status, body } = await engine.request<{ hits: { hits: { _source: DetectionRule; sort: unknown[] }[] } }>({
       method: "POST",
       path: `/${RULES_ALIAS}/_search`,
-      body: { size: 1000, _source: ["rule"], sort: [{ "rule.rule_id": "asc" }], ...(after ? { search_after: after } : {}) },
+      body: { size: 1000, sort: [{ rule_id: "asc" }], ...(after ? { search_after: after } : {}) },
       ignore: [404],
     });
     if (status === 404) return rules;
     const hits = body.hits.hits;
-    rules.push(...hits.map((hit) => hit._source.rule));
+    rules.push(...hits.map((hit) => hit._source));
     if (hits.length < 1000) return rules;
     after = hits[hits.length - 1]!.sort;
   }

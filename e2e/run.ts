@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { SETUP_JOBS } from "../components/setup.ts";
+import { workloadName } from "../components/names.ts";
 import { Enricher } from "../enrichment/transforms/index.ts";
 import { recording, recordingLines } from "../lib/datasets.ts";
 import { createEngine } from "../lib/engine.ts";
@@ -173,7 +174,7 @@ interface Endpoints {
  * techniques alias it fills answers with documents.
  */
 async function attackLoadJob(prefix: string, endpoints: Endpoints): Promise<void> {
-  const name = `${prefix}-${SETUP_JOBS.attackLoad}`;
+  const name = workloadName(prefix, SETUP_JOBS.attackLoad);
   const job = (await stackContainers(prefix)).find((c) => c.name === name) ?? fail(`pulumi up created no ${name} container`);
   if (job.status !== "exited" || job.exitCode !== 0) fail(`${name}: ${job.status}, exit code ${job.exitCode}`);
   log(`${name} exited 0; the end of its log:`);

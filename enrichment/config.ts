@@ -1,46 +1,27 @@
 import { z } from "zod";
+import { attackEnvShape } from "../lib/contract/attack-env.ts";
+import { engineEnvShape } from "../lib/contract/engine-env.ts";
+import { commaList, parseEnv, wholeNumber } from "../lib/contract/env.ts";
+import { consumerEnvShape } from "../lib/contract/kafka-env.ts";
 import { DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
 
-const list = (what: string) =>
-  z
-    .string()
-    .transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== ""))
-    .refine((items) => items.length > 0, `must list at least one ${what} (comma-separated)`);
-
-const brokerList = list("broker").refine((brokers) => brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), "each broker must be host:port");
-
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-/** Every setting, from environment variables (names in the common contract, issue 4). */
-const schema = z.object({
-  HELK_KAFKA_BROKERS: brokerList,
-  HELK_INPUT_TOPICS: list("topic").default(["winlogbeat"]),
-  HELK_DEAD_LETTER_TOPIC: z.string().min(1).default("helk-dead-letter"),
-  HELK_CONSUMER_GROUP: z.string().min(1).default("helk-enrichment"),
-  HELK_ENGINE_KIND: z.enum(["elasticsearch", "opensearch"]),
-  HELK_ENGINE_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-  HELK_ENGINE_USERNAME: z.string().min(1).optional(),
-  HELK_ENGINE_PASSWORD: z.string().optional(),
-  HELK_ENGINE_INSECURE_TLS: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
-  /** ATT&CK STIX bundle (path or URL, gz or plain); without it technique context is "unknown". */
-  HELK_ATTACK_BUNDLE: z.string().min(1).optional(),
+/** Every setting, from environment variables (the shared parts from lib/contract/). */
+export const enrichmentEnvSchema = z.object({
+  ...consumerEnvShape,
+  ...engineEnvShape,
+  ...attackEnvShape,
   HELK_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
-  HELK_HTTP_PORT: integer(0, 65535).default(8080),
-  HELK_KNOWN_CHANNELS: list("channel").default(DEFAULT_KNOWN_CHANNELS),
-  HELK_MAX_EVENT_BYTES: integer(1024).default(DEFAULT_MAX_EVENT_BYTES),
-  HELK_JOIN_CACHE_ENTRIES: integer(1).default(DEFAULT_JOIN_OPTIONS.maxEntries),
-  HELK_JOIN_MAX_AGE_MS: integer(1).default(DEFAULT_JOIN_OPTIONS.maxAgeMs),
-  HELK_JOIN_WAIT_MS: integer(0).default(DEFAULT_JOIN_OPTIONS.waitMs),
-  HELK_JOIN_MAX_WAITING: integer(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
+  HELK_HTTP_PORT: wholeNumber(0, 65535).default(8080),
+  HELK_KNOWN_CHANNELS: commaList("channel").default(DEFAULT_KNOWN_CHANNELS),
+  HELK_MAX_EVENT_BYTES: wholeNumber(1024).default(DEFAULT_MAX_EVENT_BYTES),
+  HELK_JOIN_CACHE_ENTRIES: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxEntries),
+  HELK_JOIN_MAX_AGE_MS: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxAgeMs),
+  HELK_JOIN_WAIT_MS: wholeNumber(0).default(DEFAULT_JOIN_OPTIONS.waitMs),
+  HELK_JOIN_MAX_WAITING: wholeNumber(1).default(DEFAULT_JOIN_OPTIONS.maxWaiting),
   /** Documents per bulk request (a Kafka batch is split into requests of at most this many). */
-  HELK_BULK_MAX_DOCS: integer(1).default(2000),
+  HELK_BULK_MAX_DOCS: wholeNumber(1).default(2000),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */
-  HELK_RETRY_MAX_MS: integer(10).default(10_000),
+  HELK_RETRY_MAX_MS: wholeNumber(10).default(10_000),
   HELK_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -50,7 +31,7 @@ const schema = z.object({
  */
 export const SERVICE_NODE_FLAGS = ["--max-old-space-size=144", "--max-semi-space-size=8"];
 
-export type EnrichmentConfig = z.output<typeof schema>;
+export type EnrichmentConfig = z.output<typeof enrichmentEnvSchema>;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -58,13 +39,5 @@ export class ConfigError extends Error {
 
 /** Reads and validates the configuration; the error names every bad variable and why. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnrichmentConfig {
-  const relevant = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("HELK_") && v !== ""));
-  const parsed = schema.safeParse(relevant);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const variable = String(issue.path[0] ?? "?");
-    const shown = relevant[variable] === undefined ? "not set" : variable.includes("PASSWORD") ? "set" : `"${relevant[variable]}"`;
-    return `${variable} (${shown}): ${relevant[variable] === undefined && issue.code === "invalid_type" ? "required" : issue.message}`;
-  });
-  throw new ConfigError(`invalid enrichment configuration:\n  ${problems.join("\n  ")}`);
+  return parseEnv(enrichmentEnvSchema, env, "enrichment configuration", (message) => new ConfigError(message));
 }

@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import { AttackLookup } from "../attack/lookup.ts";
 import { loadAttackBundle } from "../attack/bundle.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
 import { createEngine } from "../lib/engine.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import type { MessageRef } from "./dead-letter.ts";
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
 
   let attack: TechniqueResolver | undefined;
   if (config.HELK_ATTACK_BUNDLE) {
-    attack = AttackLookup.fromModel(await loadAttackBundle(config.HELK_ATTACK_BUNDLE));
+    attack = AttackLookup.fromModel(await loadAttackBundle(config.HELK_ATTACK_BUNDLE, { sha256: config.HELK_ATTACK_SHA256 }));
     log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "ATT&CK lookup loaded");
   } else log.warn("HELK_ATTACK_BUNDLE not set: technique context will be status \"unknown\"");
 
@@ -40,13 +41,7 @@ async function main(): Promise<void> {
       maxWaiting: config.HELK_JOIN_MAX_WAITING,
     },
   });
-  const engine = createEngine({
-    kind: config.HELK_ENGINE_KIND,
-    url: config.HELK_ENGINE_URL,
-    username: config.HELK_ENGINE_USERNAME,
-    password: config.HELK_ENGINE_PASSWORD,
-    insecureTls: config.HELK_ENGINE_INSECURE_TLS,
-  });
+  const engine = createEngine(engineEnv.toOptions(config));
   const service = new EnrichmentService(config, engine, enricher, metrics, log);
   const http = await startHttp(config.HELK_HTTP_HOST, config.HELK_HTTP_PORT, service, metrics.registry, log);
 

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { retry } from "../lib/retry.ts";
 
 /** Thrown when the service is shutting down and a write could not complete in its grace time. */
 export class GaveUp extends Error {
@@ -17,8 +18,8 @@ export interface RetryOptions {
 }
 
 /**
- * Runs `attempt` until it succeeds, pausing with capped exponential backoff (and jitter) after every failure
- * that `isRetryable` accepts. Writes are never dropped: an outage only delays them.
+ * Runs `attempt` until it succeeds, pausing with capped exponential backoff (and jitter, lib/retry.ts) after every
+ * failure that `isRetryable` accepts. Writes are never dropped: an outage only delays them.
  */
 export async function retrying<T>(
   what: string,
@@ -26,17 +27,13 @@ export async function retrying<T>(
   isRetryable: (err: unknown) => boolean,
   options: RetryOptions,
 ): Promise<T> {
-  for (let failures = 0; ; failures++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!isRetryable(err)) throw err;
-      if (options.shouldGiveUp?.()) throw new GaveUp(`gave up ${what} while shutting down: ${(err as Error).message}`);
-      const delay = Math.min(options.maxDelayMs, 100 * 2 ** Math.min(failures, 16)) * (0.75 + Math.random() / 2);
-      (failures === 0 ? options.log.warn : options.log.error).call(options.log, { err: (err as Error).message, failures: failures + 1, retryInMs: Math.round(delay) }, `${what} failed; retrying`);
+  return retry(what, attempt, { maxDelayMs: options.maxDelayMs }, {
+    isRetryable,
+    onRetry: async ({ error, attempt: failures, delayMs }) => {
+      if (options.shouldGiveUp?.()) throw new GaveUp(`gave up ${what} while shutting down: ${(error as Error).message}`);
+      (failures === 1 ? options.log.warn : options.log.error).call(options.log, { err: (error as Error).message, failures, retryInMs: Math.round(delayMs) }, `${what} failed; retrying`);
       options.onRetry?.();
       await options.onWait?.().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+    },
+  });
 }

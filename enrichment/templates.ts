@@ -1,5 +1,6 @@
 import type { Engine } from "../lib/engine.ts";
-import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "./transforms/document-id.ts";
+import { ATTACK_CONTEXT_FIELD_TYPES } from "../lib/contract/attack-fields.ts";
+import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX, TEMPLATE_NAMES } from "../lib/contract/names.ts";
 
 const keyword = { type: "keyword", ignore_above: 8191 };
 const textWithKeyword = { type: "text", fields: { keyword } };
@@ -50,18 +51,9 @@ const mappings = {
     join_key: keyword,
     message: { type: "text" },
     attack: {
-      properties: {
-        technique_id: keyword,
-        technique_name: keyword,
-        tactics: keyword,
-        platforms: keyword,
-        is_subtechnique: { type: "boolean" },
-        parent_id: keyword,
-        parent_name: keyword,
-        url: keyword,
-        status: keyword,
-        requested_id: keyword,
-      },
+      properties: Object.fromEntries(
+        Object.entries(ATTACK_CONTEXT_FIELD_TYPES).map(([field, type]) => [field, type === "keyword" ? keyword : { type }]),
+      ),
     },
     event_data: { type: "object" },
     envelope: { type: "object", enabled: false },
@@ -87,8 +79,8 @@ const settings = {
 
 /** The index templates the service installs at start-up (names fixed by the common contract). */
 export const INDEX_TEMPLATES = {
-  "helk-events": { index_patterns: [`${EVENTS_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
-  "helk-process-network": { index_patterns: [`${PROCESS_NETWORK_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
+  [TEMPLATE_NAMES.events]: { index_patterns: [`${EVENTS_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
+  [TEMPLATE_NAMES.processNetwork]: { index_patterns: [`${PROCESS_NETWORK_INDEX_PREFIX}*`], priority: 200, template: { settings, mappings } },
 };
 
 export async function installTemplates(engine: Engine): Promise<void> {

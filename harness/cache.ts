@@ -1,2 +1,3 @@
-// The cache moved to lib/ (product code uses it too); harness code keeps importing it from here.
+// The cache lock and build marker moved to lib/ (the detections converter builds its Python environment at run
+// time too); harness code keeps importing them from here.
 export * from "../lib/cache.ts";

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { z } from "zod";
-import { cacheDir } from "./cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
 import { jupyterReady } from "./jupyter.ts";
 import { kafkaReady } from "./kafka.ts";
 import { openSearchReady } from "./opensearch.ts";

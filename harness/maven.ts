@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { cacheDir, ensureBuilt } from "./cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
+import { ensureBuilt } from "./cache.ts";
 
 const run = promisify(execFile);
 

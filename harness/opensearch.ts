@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { cacheDir, ensureBuilt } from "./cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
+import { ensureBuilt } from "./cache.ts";
 import { classpath, resolveJars } from "./maven.ts";
 import { freePort, keepRunDirs, makeRunDir, ServerProcess } from "./process.ts";
 

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fetchPinnedBundle, privateDir } from "../attack/pin.ts";
 import type { HelkConfig } from "../components/config.ts";
 import { loadStackConfig, stackFilePath } from "../components/stack-file.ts";
-import { cacheDir } from "../harness/cache.ts";
+import { cacheDir } from "../lib/cache-dir.ts";
 import { projectRoot } from "../lib/data.ts";
 import { parseEndpoints, type StackEndpoints } from "../smoke/endpoints.ts";
 import { ProgressLine } from "../smoke/progress.ts";

@@ -1,14 +1,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import lockfile from "proper-lockfile";
-
-/** Where downloaded and built artifacts live between runs: `$HELK_CACHE_DIR`, else `~/.cache/helk`. */
-export function cacheDir(): string {
-  const dir = process.env.HELK_CACHE_DIR || join(homedir(), ".cache", "helk");
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+import { cacheDir } from "./cache-dir.ts";
 
 /**
  * Runs `fn` while holding an inter-process lock named `name` in the cache, so that concurrent test runs on

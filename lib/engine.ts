@@ -121,20 +121,3 @@ export function errorReason(body: unknown): string | undefined {
   const base = obj.reason ?? obj.type;
   return obj.caused_by?.reason ? `${base} (caused by: ${obj.caused_by.reason})` : base;
 }
-
-/**
- * Engine options from the env a deployment gives its services and setup jobs: `HELK_ENGINE_KIND`,
- * `HELK_ENGINE_URL`, `HELK_ENGINE_USERNAME`, `HELK_ENGINE_PASSWORD`, `HELK_ENGINE_INSECURE_TLS` ("true").
- */
-export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): EngineOptions {
-  const kind = env.HELK_ENGINE_KIND ?? "elasticsearch";
-  if (kind !== "elasticsearch" && kind !== "opensearch")
-    throw new Error(`HELK_ENGINE_KIND is "${kind}"; expected elasticsearch or opensearch`);
-  if (!env.HELK_ENGINE_URL) throw new Error("HELK_ENGINE_URL is not set");
-  return {
-    kind,
-    url: env.HELK_ENGINE_URL,
-    ...(env.HELK_ENGINE_USERNAME ? { username: env.HELK_ENGINE_USERNAME, password: env.HELK_ENGINE_PASSWORD ?? "" } : {}),
-    insecureTls: env.HELK_ENGINE_INSECURE_TLS === "true",
-  };
-}

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../lib/contract/names.ts";
 
 /**
  * Where a deployed stack answers, in the shape the Pulumi program exports as its `endpoints` output
@@ -18,8 +19,8 @@ const topicSchema = z.object({
 export const endpointsSchema = z.object({
   kafka: z.object({
     bootstrap: z.string().min(1, "expected host:port[,host:port...]"),
-    eventTopics: z.array(z.string().min(1)).min(1).default(["winlogbeat"]),
-    deadLetterTopic: z.string().min(1).default("helk-dead-letter"),
+    eventTopics: z.array(z.string().min(1)).min(1).default(() => [...DEFAULT_EVENT_TOPICS]),
+    deadLetterTopic: z.string().min(1).default(DEFAULT_DEAD_LETTER_TOPIC),
     topics: z.array(topicSchema).default([]),
   }),
   engine: z.object({

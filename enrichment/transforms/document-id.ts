@@ -1,8 +1,7 @@
 import { hash } from "node:crypto";
 import type { EventDocument } from "./normalize.ts";
 
-export const EVENTS_INDEX_PREFIX = "helk-events-";
-export const PROCESS_NETWORK_INDEX_PREFIX = "helk-process-network-";
+export { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "../../lib/contract/names.ts";
 
 /**
  * The document id of an event, the same every time the event is read again (a replay, a redelivery after a

@@ -1,11 +1,12 @@
+import { ATTACK_ALIAS, TEMPLATE_NAMES } from "../../lib/contract/names.ts";
 import type { Engine } from "../../lib/engine.ts";
 import type { StackEndpoints } from "../endpoints.ts";
 import type { CheckGroup } from "../runner.ts";
 
 /** Index templates the enrichment service installs at start-up (common contract). */
-export const requiredTemplates = ["helk-events", "helk-process-network"] as const;
+const requiredTemplates = Object.values(TEMPLATE_NAMES);
 /** Alias in front of the versioned ATT&CK technique indices. */
-export const attackIndex = "helk-mitre-attack";
+const attackIndex = ATTACK_ALIAS;
 
 export function engineChecks(engine: Engine, endpoints: StackEndpoints): CheckGroup {
   return {

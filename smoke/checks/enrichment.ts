@@ -1,13 +1,14 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "../../lib/contract/names.ts";
 import { EngineError, type Engine } from "../../lib/engine.ts";
+import { retry, RetryExhausted } from "../../lib/retry.ts";
 import type { StackEndpoints } from "../endpoints.ts";
 import { excerpt, httpGet, under } from "../http.ts";
 import { probeEvents, probeTag, type ProbeEvents } from "../probe.ts";
 import { errorMessage, type CheckContext, type CheckGroup, type CheckOutcome } from "../runner.ts";
 import type { KafkaSession } from "./kafka.ts";
 
-export const eventsPattern = "helk-events-*";
-export const processNetworkPattern = "helk-process-network-*";
+const eventsPattern = `${EVENTS_INDEX_PREFIX}*`;
+const processNetworkPattern = `${PROCESS_NETWORK_INDEX_PREFIX}*`;
 const pollIntervalMs = 500;
 
 /**
@@ -105,7 +106,8 @@ async function waitForDocument(
   const started = Date.now();
   const query = probeQuery(probe, match);
   let lastError: EngineError | undefined;
-  for (;;) {
+  const notYet = new Error("not indexed yet");
+  const search = async () => {
     ctx.progress(`waiting for the probe's document in ${pattern} (${seconds(Date.now() - started)})`);
     try {
       const res = await engine.request<{ hits: { hits: Array<{ _source: Record<string, unknown> }> } }>({
@@ -122,13 +124,21 @@ async function waitForDocument(
       if (!(err instanceof EngineError) || !err.retryable || err.status === 0) throw err;
       lastError = err;
     }
-    if (Date.now() + pollIntervalMs >= ctx.deadline) {
-      throw new Error(
-        `enrichment: the probe's document (process_guid ${probe.processGuid}) did not appear in ${pattern} within ${seconds(Date.now() - started)}` +
-          (lastError ? ` (last search error: ${lastError.message})` : ""),
-      );
-    }
-    await sleep(pollIntervalMs, undefined, { signal: ctx.signal });
+    throw notYet;
+  };
+  try {
+    return await retry("probe search", search, {
+      initialDelayMs: pollIntervalMs,
+      maxDelayMs: pollIntervalMs,
+      maxElapsedMs: ctx.deadline - started,
+      signal: ctx.signal,
+    }, { isRetryable: (err) => err === notYet });
+  } catch (err) {
+    if (!(err instanceof RetryExhausted)) throw err;
+    throw new Error(
+      `enrichment: the probe's document (process_guid ${probe.processGuid}) did not appear in ${pattern} within ${seconds(Date.now() - started)}` +
+        (lastError ? ` (last search error: ${lastError.message})` : ""),
+    );
   }
 }
 

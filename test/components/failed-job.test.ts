@@ -30,7 +30,7 @@ describe("a setup job container that exits non-zero fails the deployment", () =>
     expect(run.error).toContain("  | ATT&CK bundle /mnt/helk/attack/x.json: cannot read file: EACCES");
     expect(run.error).toContain("  | line 7\n");
     expect(run.error).not.toContain("  | line 6\n");
-    expect(run.error).toContain("pulumi up --replace 'urn:pulumi:lab::helk::helk:docker:AttackLoadJob$docker:index/container:Container::helk-setup-attack-load'");
+    expect(run.error).toContain("pulumi up --replace 'urn:pulumi:lab::helk::helk:docker:Job$docker:index/container:Container::helk-setup-attack-load'");
   }, 60_000);
 
   it("starts nothing that waits for the failed job", async () => {

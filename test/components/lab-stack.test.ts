@@ -23,22 +23,21 @@ beforeAll(async () => {
 
 describe("lab stack resource graph", () => {
   it("declares every enabled component on one private network", () => {
-    const components = run.declared.map((d) => d.type).filter((t) => t.startsWith("helk:docker:"));
-    expect(new Set(components)).toEqual(
-      new Set([
-        "helk:docker:Deployment",
-        "helk:docker:Kafka",
-        "helk:docker:Elasticsearch",
-        "helk:docker:Kibana",
-        "helk:docker:Enrichment",
-        "helk:docker:Jupyter",
-        "helk:docker:KafkaTopicsJob",
-        "helk:docker:EngineSecurityJob",
-        "helk:docker:IndexTemplatesJob",
-        "helk:docker:AttackLoadJob",
-        "helk:docker:DashboardsImportJob",
-      ]),
-    );
+    // Fixed type tokens by kind (not by display title), so a renamed title keeps every URN.
+    const components = Object.fromEntries(run.declared.filter((d) => d.type.startsWith("helk:docker:")).map((d) => [d.name, d.type]));
+    expect(components).toEqual({
+      helk: "helk:docker:Deployment",
+      "helk-kafka": "helk:docker:Service",
+      "helk-engine": "helk:docker:Service",
+      "helk-dashboards": "helk:docker:Service",
+      "helk-enrichment": "helk:docker:Service",
+      "helk-jupyter": "helk:docker:Service",
+      "helk-setup-kafka-topics": "helk:docker:Job",
+      "helk-setup-engine-security": "helk:docker:Job",
+      "helk-setup-index-templates": "helk:docker:Job",
+      "helk-setup-attack-load": "helk:docker:Job",
+      "helk-setup-dashboards-import": "helk:docker:Job",
+    });
     const services = ["kafka", "engine", "dashboards", "enrichment", "jupyter"];
     for (const service of services) expect(byName(`helk-${service}-0`).inputs.restart).toBe("unless-stopped");
     const networks = run.declared.filter((d) => d.type === "docker:index/network:Network");

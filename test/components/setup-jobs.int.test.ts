@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTopics, installIndexTemplates } from "../../components/setup-commands.ts";
+import { ensureTopics, installIndexTemplates } from "../../setup/commands.ts";
 import { INDEX_TEMPLATES } from "../../enrichment/templates.ts";
 import { createEngine, type Engine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";

@@ -74,7 +74,8 @@ async function bulkIndex(actions: IndexAction[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  engine = createEngine({ kind: "opensearch", url: serviceEndpoints().engineUrl });
+  // 2,000-document bulks: on a loaded 2-core CI machine the engine can take longer than the 30 s default.
+  engine = createEngine({ kind: "opensearch", url: serviceEndpoints().engineUrl, requestTimeoutMs: 180_000 });
   await engine.request({ method: "DELETE", path: "/helk-events-*,helk-process-network-*", query: { expand_wildcards: "all" }, ignore: [404] });
   await installTemplates(engine);
 

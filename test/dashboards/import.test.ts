@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { DashboardsImportError, importSavedObjects, importWhenReady } from "../.
 import type { DashboardsProduct } from "../../dashboards/model.ts";
 import { toNdjson } from "../../dashboards/saved-objects.ts";
 import { startDashboardsApi, type DashboardsApi } from "../support/dashboards-api.ts";
-import { helk } from "../support/helk-cli.ts";
+import { helk, writeEndpointsFile } from "../support/helk-cli.ts";
 
 // No Kibana or OpenSearch Dashboards can run here: these tests import into a local server that answers as
 // the documented status and saved-objects import APIs do (see test/support/dashboards-api.ts).
@@ -140,17 +140,11 @@ describe("helk dashboards import (CLI)", () => {
   it("takes kind and URL from an endpoints file and the engine user as credentials", async () => {
     const api = await fakeApi("opensearch-dashboards");
     const dir = mkdtempSync(join(tmpdir(), "helk-dashboards-"));
-    const file = join(dir, "endpoints.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        endpoints: {
-          kafka: { bootstrap: "127.0.0.1:9092" },
-          engine: { kind: "opensearch", url: "http://127.0.0.1:9200", username: "elastic", password },
-          dashboards: { kind: "opensearch-dashboards", url: api.url },
-        },
-      }),
-    );
+    const file = writeEndpointsFile(join(dir, "endpoints.json"), {
+      kafka: { bootstrap: "127.0.0.1:9092" },
+      engine: { kind: "opensearch", url: "http://127.0.0.1:9200", username: "elastic", password },
+      dashboards: { kind: "opensearch-dashboards", url: api.url },
+    });
     const env = { HELK_DASHBOARDS_KIND: "", HELK_DASHBOARDS_URL: "", HELK_DASHBOARDS_USERNAME: "", HELK_DASHBOARDS_PASSWORD: "" };
     const ok = await helk(["dashboards", "import", "--endpoints", file], env).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(ok.code).toBe(0);

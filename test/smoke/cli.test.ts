@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { helkSmoke } from "../support/helk-cli.ts";
+import { helkSmoke, writeEndpointsFile } from "../support/helk-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "helk-smoke-cli-"));
 const enginePassword = "Engine-Pw-7731";
@@ -30,21 +30,14 @@ afterAll(async () => {
 });
 
 function endpointsFile(): string {
-  const file = join(dir, "endpoints.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      endpoints: {
-        kafka: { bootstrap: "127.0.0.1:1" },
-        // Nothing listens on port 2; the engine client's error quotes this URL, password included.
-        engine: { kind: "opensearch", url: `http://admin:${enginePassword}@127.0.0.1:2`, username: "admin", password: enginePassword },
-        dashboards: null,
-        enrichment: { url: "http://127.0.0.1:3" },
-        jupyter: { url: echoUrl, token: jupyterToken },
-      },
-    }),
-  );
-  return file;
+  return writeEndpointsFile(join(dir, "endpoints.json"), {
+    kafka: { bootstrap: "127.0.0.1:1" },
+    // Nothing listens on port 2; the engine client's error quotes this URL, password included.
+    engine: { kind: "opensearch", url: `http://admin:${enginePassword}@127.0.0.1:2`, username: "admin", password: enginePassword },
+    dashboards: null,
+    enrichment: { url: "http://127.0.0.1:3" },
+    jupyter: { url: echoUrl, token: jupyterToken },
+  });
 }
 
 describe("helk smoke (command line)", () => {

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -25,6 +26,12 @@ export function helk(args: string[], env: Record<string, string> = {}): Promise<
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr, ms: Date.now() - started }),
     );
   });
+}
+
+/** Writes `endpoints` as the stack's `endpoints` output (the file `--endpoints FILE` reads); returns the file. */
+export function writeEndpointsFile(file: string, endpoints: object): string {
+  writeFileSync(file, JSON.stringify({ endpoints }));
+  return file;
 }
 
 /** Runs `helk smoke ARGS` (see `helk`). */

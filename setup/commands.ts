@@ -1,18 +1,14 @@
 import type { Command } from "commander";
 import kafkajs, { Kafka, logLevel } from "kafkajs";
 import { installTemplates } from "../enrichment/templates.ts";
-import { createEngine, engineOptionsFromEnv, type Engine } from "../lib/engine.ts";
+import * as engineEnv from "../lib/contract/engine-env.ts";
+import { engineSecurityFromEnv } from "../lib/contract/setup-env.ts";
+import { topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
+import { createEngine, type Engine } from "../lib/engine.ts";
+import { retry } from "../lib/retry.ts";
 
 // Not detected as a named export of the CommonJS module by Node.
 const { ConfigResourceTypes } = kafkajs;
-
-/** A topic as the kafka-topics job receives it in HELK_KAFKA_TOPICS (JSON list). */
-interface TopicSpec {
-  name: string;
-  partitions: number;
-  replicationFactor: number;
-  retentionHours: number;
-}
 
 /** How long a setup job waits for the server it configures to answer (it may start before it). */
 const DEFAULT_WAIT_SECONDS = 600;
@@ -22,23 +18,9 @@ const DEFAULT_WAIT_SECONDS = 600;
  * together with the servers on Kubernetes, so "not answering yet" is normal for a while.
  */
 async function untilDone<T>(what: string, waitSeconds: number, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + waitSeconds * 1000;
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (Date.now() > deadline) throw new Error(`${what}: gave up after ${waitSeconds} s (${tries} tries): ${message}`);
-      console.error(`${what}: not yet (${message}); retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * tries)));
-    }
-  }
-}
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
+  return retry(what, attempt, { initialDelayMs: 500, maxDelayMs: 10_000, maxElapsedMs: waitSeconds * 1000 }, {
+    onRetry: ({ error }) => console.error(`${what}: not yet (${error instanceof Error ? error.message : String(error)}); retrying`),
+  });
 }
 
 /** Creates missing topics, grows partitions and sets retention of existing ones; never deletes. */
@@ -91,7 +73,7 @@ export async function installIndexTemplates(engine: Engine, waitSeconds = DEFAUL
 }
 
 async function withEngine(run: (engine: Engine) => Promise<void>): Promise<void> {
-  const engine = createEngine(engineOptionsFromEnv());
+  const engine = createEngine(engineEnv.fromEnv());
   try {
     await run(engine);
   } finally {
@@ -107,15 +89,15 @@ export function registerSetupCommands(program: Command): void {
   wait(setup.command("kafka-topics"))
     .description("create the topics in HELK_KAFKA_TOPICS (JSON) on HELK_KAFKA_BROKERS")
     .action(async (flags: { waitSeconds: string }) => {
-      const topics = JSON.parse(required("HELK_KAFKA_TOPICS")) as TopicSpec[];
-      const created = await ensureTopics(required("HELK_KAFKA_BROKERS").split(","), topics, Number(flags.waitSeconds));
+      const { brokers, topics } = topicsJobFromEnv();
+      const created = await ensureTopics(brokers, topics, Number(flags.waitSeconds));
       console.log(`topics ready: ${topics.map((t) => t.name).join(", ")} (created: ${created.join(", ") || "none"})`);
     });
 
   wait(setup.command("engine-security"))
     .description("set the kibana_system password (HELK_KIBANA_SYSTEM_PASSWORD) as the engine superuser")
     .action(async (flags: { waitSeconds: string }) => {
-      await withEngine((engine) => setKibanaSystemPassword(engine, required("HELK_KIBANA_SYSTEM_PASSWORD"), Number(flags.waitSeconds)));
+      await withEngine((engine) => setKibanaSystemPassword(engine, engineSecurityFromEnv().kibanaSystemPassword, Number(flags.waitSeconds)));
       console.log("kibana_system password set");
     });
 

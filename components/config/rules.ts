@@ -1,0 +1,105 @@
+import { keyPath } from "./errors.ts";
+import { engineSecurityOn, matchingDashboards, type HelkConfig } from "./resolve.ts";
+import type { ParsedConfig } from "./schema.ts";
+
+/** Checks between fields, run once every field is valid on its own (so they never see nonsense values). */
+export function crossFieldProblems(config: ParsedConfig): string[] {
+  const problems: string[] = [];
+  const problem = (path: (string | number)[], message: string) => problems.push(`${keyPath(path)} ${message}`);
+  const { kafka, engine, dashboards, kubernetes, credentials } = config;
+
+  if (kafka.brokers % 2 === 0)
+    problem(
+      ["kafka", "brokers"],
+      `must be odd: every broker is also a KRaft controller and the controller quorum needs a majority, got ${kafka.brokers}`,
+    );
+  kafka.topics.forEach((topic, index) => {
+    if ((topic.replicationFactor ?? 1) > kafka.brokers)
+      problem(
+        ["kafka", "topics", index, "replicationFactor"],
+        `must be <= helk:kafka.brokers (${kafka.brokers}), got ${topic.replicationFactor}`,
+      );
+  });
+  const topicNames = kafka.topics.map((topic) => topic.name);
+  for (const name of [...kafka.eventTopics, kafka.deadLetterTopic]) {
+    if (!topicNames.includes(name))
+      problem(["kafka", "topics"], `must declare topic "${name}" (used by helk:kafka.eventTopics or deadLetterTopic)`);
+  }
+  if (dashboards.kind && dashboards.kind !== matchingDashboards(engine.kind))
+    problem(
+      ["dashboards", "kind"],
+      `must be "${matchingDashboards(engine.kind)}" to match helk:engine.kind "${engine.kind}", got "${dashboards.kind}"`,
+    );
+  if (config.target === "kubernetes") {
+    const spread: [string[], number][] = [
+      [["kafka", "brokers"], kafka.brokers],
+      [["engine", "nodes"], engine.nodes],
+    ];
+    for (const [path, replicas] of spread) {
+      if (replicas > kubernetes.nodes)
+        problem(
+          path,
+          `must be <= helk:kubernetes.nodes (${kubernetes.nodes}): replicas are spread one per node, got ${replicas}`,
+        );
+    }
+    if (!credentials.generate && engineSecurityOn(config) && !credentials.enginePassword)
+      problem(
+        ["credentials", "enginePassword"],
+        "is required on target kubernetes when helk:credentials.generate is false",
+      );
+  }
+  problems.push(...attackSourceProblems(config));
+  if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
+    problem(
+      ["engine", "nodes"],
+      `must be 1 on target docker while Elasticsearch security is on (several nodes need transport TLS certificates, provided on kubernetes by a Secret), got ${engine.nodes}`,
+    );
+  if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
+    problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
+  return problems;
+}
+
+/** The ATT&CK bundle keys fit together: one source, a checksum exactly for a download, host files on docker only. */
+function attackSourceProblems(config: ParsedConfig): string[] {
+  const { attackBundleFile, attackBundle, attackSha256 } = config.enrichment;
+  const key = (name: string) => keyPath(["enrichment", name]);
+  const problems: string[] = [];
+  const download = attackBundle !== undefined && /^https?:/.test(attackBundle);
+  if (attackBundleFile !== undefined && attackBundle !== undefined)
+    problems.push(`${key("attackBundleFile")} and ${key("attackBundle")} are both set; give one ATT&CK bundle source`);
+  if (attackBundleFile !== undefined && config.target !== "docker")
+    problems.push(
+      `${key("attackBundleFile")} is a file on the Docker host and only works with target docker; on ${config.target} ` +
+        `give ${key("attackBundle")} (an https URL, with ${key("attackSha256")}, or a path inside your enrichment image)`,
+    );
+  if (download && attackSha256 === undefined)
+    problems.push(`${key("attackSha256")} is required when ${key("attackBundle")} is an http(s) URL (nothing is downloaded unverified), got none`);
+  if (!download && attackSha256 !== undefined)
+    problems.push(`${key("attackSha256")} is only used with an http(s) ${key("attackBundle")}; remove it or set that URL`);
+  return problems;
+}
+
+/**
+ * Why deploying this config cannot load ATT&CK, or undefined when it can: the ATT&CK load job
+ * (`helk:setup.attackLoad`) needs a bundle source. On Docker the program defaults to the pinned bundle that
+ * `helk attack fetch` (run by `npm run lab`) verified into the cache, so this is asked only when that is missing.
+ * Checked by the Pulumi program before any resource is declared, not by the schema, so that synth and small
+ * configs stay valid.
+ */
+export function missingAttackSource(config: HelkConfig): string | undefined {
+  const { attackBundleFile, attackBundle } = config.enrichment;
+  if (!config.setup.attackLoad || attackBundleFile !== undefined || attackBundle !== undefined) return undefined;
+  const remedy =
+    config.target === "docker"
+      ? "run `npx helk attack fetch` (or `npm run lab`), which downloads the pinned enterprise-attack-18.1.json once " +
+        "and verifies it (`--from-file <copy>` for one you have), or run " +
+        "`pulumi config set --path helk:enrichment.attackBundleFile /absolute/path/enterprise-attack-18.1.json`, " +
+        "or set helk:enrichment.attackBundle to its https URL with helk:enrichment.attackSha256"
+      : "set helk:enrichment.attackBundle to the https URL of enterprise-attack-18.1.json (MITRE's attack-stix-data " +
+        "repository) with helk:enrichment.attackSha256, the checksum you verified, or to a path inside your enrichment image";
+  return (
+    `${keyPath(["enrichment", "attackBundleFile"])} or ${keyPath(["enrichment", "attackBundle"])} is required while ` +
+    `${keyPath(["setup", "attackLoad"])} is true (the ATT&CK load job and the enrichment service read that bundle): ` +
+    `${remedy}; or set ${keyPath(["setup", "attackLoad"])} to false`
+  );
+}
