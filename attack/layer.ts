@@ -40,7 +40,7 @@ export type NavigatorLayer = z.infer<typeof navigatorLayerSchema>;
 /** Navigator release whose layer format is 4.5. */
 const NAVIGATOR_VERSION = "5.1.0";
 
-function baseLayer(report: CoverageReport, name: string, description: string): Omit<NavigatorLayer, "techniques"> {
+export function baseLayer(report: CoverageReport, name: string, description: string): Omit<NavigatorLayer, "techniques"> {
   return {
     name,
     description,

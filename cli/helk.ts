@@ -5,6 +5,7 @@ import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
 import { registerSetupCommands } from "../setup/commands.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
+import { registerDetectionsCommands } from "../detections/cli.ts";
 
 // Each part of the system registers its own subcommands here.
 const program = new Command("helk").description("HELK as code: operate a deployed HELK stack").showHelpAfterError();
@@ -13,6 +14,7 @@ registerSmokeCommands(program);
 registerDashboardsCommands(program);
 registerSetupCommands(program);
 registerEnrichmentCommands(program);
+registerDetectionsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ const autonomousSystem = { properties: { number: long, organization: keyword } }
  */
 const fields: Record<string, unknown> = {
   "@timestamp": { type: "date" },
+  // Set by the engine (ingest pipeline below): the detection scheduler reads events indexed since its last run.
+  indexed_at: { type: "date" },
   // Sysmon's UtcTime decides @timestamp; the shipper's time and the joined process's time sit beside it.
   shipper_timestamp: { type: "date" },
   process_timestamp: { type: "date" },
@@ -200,7 +202,18 @@ const mappings = {
   properties: properties(),
 };
 
+/**
+ * Stamps every document with the time the engine indexed it (`indexed_at`): the detection scheduler
+ * (detections/scheduler.ts) reads events indexed since its last run, whatever their own time.
+ */
+export const INDEXED_AT_PIPELINE = "helk-indexed-at";
+const indexedAtPipeline = {
+  description: "HELK: indexed_at = the time the engine indexed the document",
+  processors: [{ set: { field: "indexed_at", value: "{{{_ingest.timestamp}}}" } }],
+};
+
 const settings = {
+  "index.default_pipeline": INDEXED_AT_PIPELINE,
   "index.mapping.total_fields.limit": 2000,
   // One copy on a single-node lab, two once a second node joins.
   "index.auto_expand_replicas": "0-1",
@@ -213,6 +226,7 @@ export const INDEX_TEMPLATES = {
 };
 
 export async function installTemplates(engine: Engine): Promise<void> {
+  await engine.request({ method: "PUT", path: `/_ingest/pipeline/${INDEXED_AT_PIPELINE}`, body: indexedAtPipeline });
   for (const [name, body] of Object.entries(INDEX_TEMPLATES)) {
     await engine.request({ method: "PUT", path: `/_index_template/${name}`, body });
   }

@@ -1,13 +1,8 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { cacheDir } from "../lib/cache-dir.ts";
-import { ensureBuilt } from "./cache.ts";
+import { ensureVenv } from "../lib/python-venv.ts";
 import { freePort, keepRunDirs, makeRunDir, ServerProcess } from "./process.ts";
-
-const run = promisify(execFile);
 
 /** Jupyter Server and the IPython kernel from PyPI, installed into a virtualenv in the cache. */
 export const JUPYTER_PACKAGES = ["jupyter_server==2.21.1", "ipykernel==7.4.0"] as const;
@@ -33,32 +28,9 @@ export interface JupyterEndpoints {
 
 export type JupyterServer = ServerProcess & JupyterEndpoints;
 
-/** The Python that makes the virtualenv: `$HELK_PYTHON`, else Debian's, else `python3` on PATH. */
-function basePython(): string {
-  return process.env.HELK_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-}
-
 /** Creates (once) the virtualenv with Jupyter Server and ipykernel; returns its directory. */
-export async function resolveJupyter(): Promise<string> {
-  const venv = join(cacheDir(), "jupyter-venv");
-  const python = basePython();
-  await ensureBuilt(venv, `${python}\n${JUPYTER_PACKAGES.join("\n")}`, async () => {
-    rmSync(venv, { recursive: true, force: true });
-    try {
-      await run(python, ["-m", "venv", venv]);
-      await run(join(venv, "bin", "pip"), ["install", "-q", "--disable-pip-version-check", ...JUPYTER_PACKAGES], {
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 15 * 60_000,
-      });
-    } catch (error) {
-      const { stderr = "" } = error as { stderr?: string };
-      throw new Error(
-        `could not install ${JUPYTER_PACKAGES.join(" ")} into ${venv} with ${python} ` +
-          `(Debian needs python3-venv): ${(error as Error).message}\n${stderr.split("\n").slice(-20).join("\n")}`,
-      );
-    }
-  });
-  return venv;
+export function resolveJupyter(): Promise<string> {
+  return ensureVenv("jupyter-venv", JUPYTER_PACKAGES);
 }
 
 /** Starts Jupyter Server on 127.0.0.1 with a token and waits until `/api/status` answers. */

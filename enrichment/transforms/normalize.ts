@@ -60,7 +60,7 @@ export interface EventDocument {
 }
 
 /** String fields: schema name ← Windows field names, first present wins. */
-const STRING_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+export const STRING_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["process_guid", ["ProcessGuid"]],
   ["process_path", ["Image", "NewProcessName", "ProcessName", "Application"]],
   ["command_line", ["CommandLine"]],
@@ -76,7 +76,7 @@ const STRING_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
 ];
 
 /** Integer fields (decimal, or `0x` hex as Security events write process ids). */
-const INTEGER_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+export const INTEGER_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["process_id", ["ProcessId", "NewProcessId"]],
   ["parent_process_id", ["ParentProcessId"]],
   ["src_port", ["SourcePort"]],

@@ -41,7 +41,7 @@ const cliEntry = helkCommand().find((arg) => arg.endsWith(".ts"))!;
 describe("enrichment image contents", () => {
   it("copies explicit folders, never the whole context", () => {
     expect(copied).not.toContain(".");
-    expect(copied).toEqual(["package.json", "package-lock.json", "tsconfig.json", "attack", "cli", "dashboards", "enrichment", "lib", "setup", "smoke"]);
+    expect(copied).toEqual(["package.json", "package-lock.json", "tsconfig.json", "attack", "cli", "dashboards", "detections", "enrichment", "lib", "setup", "smoke"]);
   });
 
   it("holds every file the service and the setup jobs import", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { relativeImports, tsFilesUnder } from "./imports.ts";
 
 /** Folders whose code ships or deploys; they never import development tooling. */
-const PRODUCT = ["attack", "cli", "components", "dashboards", "enrichment", "lib", "setup", "smoke"];
+const PRODUCT = ["attack", "cli", "components", "dashboards", "detections", "enrichment", "lib", "setup", "smoke"];
 const DEV_TOOLING = /^(harness|test|bench|e2e)\//;
 
 /** `file -> imported` for every import of development tooling from the given files. */
