@@ -61,7 +61,14 @@ describe("enrichment image contents", () => {
     expect(imageFiles.filter((file) => devOnly.test(file))).toEqual([]);
   });
 
-  it("holds only TypeScript sources, the Dockerfile and the package manifests", () => {
-    expect(imageFiles.filter((file) => !file.endsWith(".ts"))).toEqual(["enrichment/Dockerfile", "package-lock.json", "package.json", "tsconfig.json"]);
+  it("holds only TypeScript sources, the Sigma converter's Python, the Dockerfile and the package manifests", () => {
+    expect(imageFiles.filter((file) => !file.endsWith(".ts"))).toEqual([
+      "detections/python/convert.py",
+      "detections/python/requirements.txt",
+      "enrichment/Dockerfile",
+      "package-lock.json",
+      "package.json",
+      "tsconfig.json",
+    ]);
   });
 });

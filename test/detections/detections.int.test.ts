@@ -115,7 +115,7 @@ describe("Sigma detections over replayed Security-Datasets recordings", () => {
     const expected = new Set([...ids.values()].flatMap((set) => [...set]));
     const replayed = await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: ALL.map((name) => recording(name).path) });
     expect(replayed.produced).toBeGreaterThanOrEqual(expected.size);
-    await waitFor(async () => (await countDocs(engine, "helk-events-*")) >= expected.size, 240_000, async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.size}:\n${service.logTail()}`);
+    await waitFor(async () => (await countDocs(engine, "helk-events-*")) >= expected.size, 420_000, async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.size}:\n${service.logTail()}`);
     const indexedUntil = await lastIndexedAt(engine);
     await waitFor(async () => (await slowestCheckpoint(engine)) > indexedUntil, 300_000, async () => `rules searched up to ${new Date(await slowestCheckpoint(engine)).toISOString()}, events indexed until ${new Date(indexedUntil).toISOString()}`);
     await sleep(1_000);
