@@ -31,7 +31,8 @@ import type { BenchResult } from "./run.ts";
  * (e) the service's peak RSS (VmHWM), CPU-seconds per 1,000 events; the load average beside every figure.
  *
  * Settings (env): HELK_BENCH_EVENTS_PER_RECORDING (default 1500), HELK_BENCH_CEILING ("docsxrequests,...",
- * default below), HELK_BENCH_CPU_PROF (folder: the 1-replica service runs under `node --cpu-prof` there; its
+ * default below), HELK_BENCH_CACHE_FILL (synthetic process creations first; default the join cache bound),
+ * HELK_BENCH_CPU_PROF (folder: the 1-replica service runs under `node --cpu-prof` there; its
  * figures then include the profiler's cost), HELK_BENCH_JSON (file the JSON report is written to).
  */
 const EVENTS_PER_RECORDING = Number(process.env.HELK_BENCH_EVENTS_PER_RECORDING ?? 1500);
@@ -42,6 +43,8 @@ const CEILING_SHAPES = (process.env.HELK_BENCH_CEILING ?? "2000x1,2000x3,2000x4"
     if (!docs || !inFlight) throw new Error(`HELK_BENCH_CEILING: "${s}" is not <docs per request>x<requests in flight>`);
     return { docs, inFlight };
   });
+/** Synthetic process creations sent first, to fill the join cache (default: its bound, the memory worst case). */
+const CACHE_FILL = Number(process.env.HELK_BENCH_CACHE_FILL ?? DEFAULT_JOIN_OPTIONS.maxEntries);
 const PEER_PIPELINE = "helk-bench-peer";
 const PEER_INDEX = "helk-bench-peer";
 const SERVICE_TIMEOUT_MS = 20 * 60_000;
@@ -85,7 +88,7 @@ interface ServiceRun extends Load {
 export async function run(): Promise<BenchResult[]> {
   const recordings = recordingsUnusedByTests();
   const filler = (await processCreates(recordings)).slice(0, 2000);
-  const fillerMessages = Array.from({ length: DEFAULT_JOIN_OPTIONS.maxEntries }, (_, i) => {
+  const fillerMessages = Array.from({ length: CACHE_FILL }, (_, i) => {
     const event = syntheticProcess(filler[i % filler.length]!, i);
     return { key: String(event.Hostname ?? "").toLowerCase(), value: JSON.stringify(event) };
   });

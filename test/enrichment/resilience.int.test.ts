@@ -148,8 +148,15 @@ describe("enrichment service resilience", () => {
       proxy.setCut(true);
       const cutAt = Date.now();
       const produced = (await replay).produced;
-      await sleep(5000);
-      const duringOutage = await countDocs(context.engine, "helk-events-*");
+      // Requests the engine received before the cut are still indexed (for seconds on a loaded machine): wait until
+      // the count holds still, then nothing more may arrive while the cut lasts.
+      let duringOutage = await countDocs(context.engine, "helk-events-*");
+      for (let settled = false; !settled && Date.now() - cutAt < 20_000; ) {
+        await sleep(2500);
+        const count = await countDocs(context.engine, "helk-events-*");
+        settled = count === duringOutage;
+        duringOutage = count;
+      }
       const readiness = await fetch(`${service.url}/readyz`);
       expect(readiness.status).toBe(503);
       expect(((await readiness.json()) as { engine: string }).engine).toMatch(/unreachable/);
