@@ -18,6 +18,7 @@ import { attackBundlePath, projectRoot } from "../../lib/data.ts";
 import { recording, recordingEvents } from "../../lib/datasets.ts";
 import { createEngine, type Engine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
+import { bulkIndexLines } from "../support/bulk.ts";
 
 /**
  * Every dashboard panel's query against the real OpenSearch, over Security-Datasets recordings replayed
@@ -65,12 +66,7 @@ let events: EventDocument[] = [];
 let joined: EventDocument[] = [];
 
 async function bulkIndex(actions: IndexAction[]): Promise<void> {
-  for (let i = 0; i < actions.length; i += 2000) {
-    const lines = actions.slice(i, i + 2000).flatMap((a) => [{ index: { _index: a.index, _id: a.id } }, a.doc]);
-    const res = await engine.request<{ errors: boolean; items: { index: { error?: unknown } }[] }>({ method: "POST", path: "/_bulk", bulk: lines });
-    const failed = res.body.items.filter((item) => item.index.error);
-    if (failed.length > 0) throw new Error(`bulk indexing failed for ${failed.length} documents: ${JSON.stringify(failed[0])}`);
-  }
+  await bulkIndexLines(engine, actions.flatMap((a) => [{ index: { _index: a.index, _id: a.id } }, a.doc]));
 }
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import { Enricher, type EventDocument } from "../../enrichment/transforms/index.
 import { recording, recordingEvents } from "../../lib/datasets.ts";
 import { createEngine, type Engine } from "../../lib/engine.ts";
 import { serviceEndpoints } from "../setup/endpoints.ts";
+import { bulkIndexLines } from "../support/bulk.ts";
 
 /**
  * ECS field aliases on the real OpenSearch: real events (Security-Datasets recordings below) enriched and
@@ -38,16 +39,7 @@ beforeAll(async () => {
       lines.push({ index: { _index: INDEX, _id: outcome.event.id } }, outcome.event.doc);
     }
   }
-  // Item-level 5xx (a dynamic mapping update that timed out on a loaded machine) are retried, as the service's sink does.
-  for (let i = 0; i < lines.length; i += 2000) {
-    let batch = lines.slice(i, i + 2000);
-    for (let attempt = 1; batch.length > 0; attempt++) {
-      const res = await engine.request<{ items: { index: { status: number; error?: unknown } }[] }>({ method: "POST", path: "/_bulk", bulk: batch });
-      const failed = res.body.items.map((item, k) => ({ item, k })).filter(({ item }) => item.index.error);
-      if (failed.some(({ item }) => item.index.status < 500) || (failed.length > 0 && attempt === 5)) throw new Error(`bulk indexing failed for ${failed.length} documents: ${JSON.stringify(failed[0]!.item)}`);
-      batch = failed.flatMap(({ k }) => [batch[2 * k], batch[2 * k + 1]]);
-    }
-  }
+  await bulkIndexLines(engine, lines);
   await engine.request({ method: "POST", path: `/${INDEX}/_refresh` });
 }, 600_000);
 
