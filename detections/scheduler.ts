@@ -14,6 +14,13 @@ export interface SchedulerOptions {
    * search: refresh interval 1 s) are read by the next run instead of being skipped. Default 3000 ms.
    */
   settleMs?: number;
+  /**
+   * A run also re-reads events indexed this long before its checkpoint. `indexed_at` is stamped when the engine
+   * takes a document in, but search sees it only once its bulk request has ended and a refresh followed: under
+   * load that can be seconds after a run has moved past it. Merges make the re-read write nothing twice.
+   * Default 60 000 ms.
+   */
+  rereadMs?: number;
   /** How far back a rule seen for the first time starts. Default 3 600 000 ms (one hour). */
   firstLookbackMs?: number;
   /** Matches one rule handles per run; the rest waits for the next run. Default 500. */
@@ -32,6 +39,8 @@ interface RuleState {
   checkpoint: number;
   last_run: string;
   last_matches: number;
+  /** Whether the last run handled every match up to its window's end (else the next one continues its page). */
+  complete?: boolean;
   last_error?: string;
 }
 
@@ -53,6 +62,7 @@ export class DetectionScheduler {
   private readonly eventsPattern: string;
   private readonly intervalMs: number;
   private readonly settleMs: number;
+  private readonly rereadMs: number;
   private readonly firstLookbackMs: number;
   private readonly maxMatches: number;
   private readonly rulesPerRequest: number;
@@ -65,6 +75,7 @@ export class DetectionScheduler {
     this.eventsPattern = options.eventsPattern ?? "helk-events-*";
     this.intervalMs = options.intervalMs ?? 10_000;
     this.settleMs = options.settleMs ?? 3_000;
+    this.rereadMs = options.rereadMs ?? 60_000;
     this.firstLookbackMs = options.firstLookbackMs ?? 3_600_000;
     this.maxMatches = options.maxMatchesPerRule ?? 500;
     this.rulesPerRequest = options.rulesPerRequest ?? 50;
@@ -115,13 +126,14 @@ export class DetectionScheduler {
     const newStates: RuleState[] = [];
     for (let i = 0; i < rules.length; i += this.rulesPerRequest) {
       const batch = rules.slice(i, i + this.rulesPerRequest);
-      const starts = batch.map((rule) => states.get(rule.rule_id)?.checkpoint ?? now - this.firstLookbackMs);
+      const starts = batch.map((rule) => this.windowStart(states.get(rule.rule_id), now));
       const responses = await this.search(batch, starts, windowEnd);
       const actions: unknown[] = [];
       const matched: MatchedEvent[] = [];
       batch.forEach((rule, j) => {
         const response = responses[j]!;
         const start = starts[j]!;
+        const checkpoint = states.get(rule.rule_id)?.checkpoint ?? start;
         if ("error" in response) {
           const message = errorReason(response) ?? JSON.stringify(response.error);
           result.errors.push({ ruleId: rule.rule_id, message });
@@ -129,18 +141,21 @@ export class DetectionScheduler {
           // An error does not stop the other rules. A refused query (4xx) would be refused again, so the rule moves
           // on with its error recorded; an overloaded or failing engine (429, 5xx) gets the same window next run.
           const refused = response.status >= 400 && response.status < 500 && response.status !== 429;
-          newStates.push({ rule_id: rule.rule_id, checkpoint: refused ? Math.max(start, windowEnd) : start, last_run: new Date(now).toISOString(), last_matches: 0, last_error: message });
+          newStates.push({ rule_id: rule.rule_id, checkpoint: refused ? Math.max(checkpoint, windowEnd) : checkpoint, last_run: new Date(now).toISOString(), last_matches: 0, last_error: message });
           return;
         }
         const events = response.hits.hits.map(toMatchedEvent);
-        result.matches += events.length;
-        matched.push(...events);
+        // Matches before the checkpoint were re-read (counted and timed when first read, unless they came late).
+        const fresh = events.filter((event) => Date.parse(event.indexedAt) >= checkpoint);
+        result.matches += fresh.length;
+        matched.push(...fresh);
         actions.push(...alertActions(rule, events, new Date()));
         newStates.push({
           rule_id: rule.rule_id,
           checkpoint: nextCheckpoint(events, start, windowEnd, this.maxMatches),
           last_run: new Date(now).toISOString(),
           last_matches: events.length,
+          complete: events.length < this.maxMatches,
         });
       });
       if (actions.length > 0) {
@@ -155,6 +170,12 @@ export class DetectionScheduler {
     endTimer();
     this.options.log?.info({ ...result, errors: result.errors.length }, "detection run");
     return result;
+  }
+
+  /** Where a rule's search starts: behind its checkpoint by the re-read span, or at it while paging through matches. */
+  private windowStart(state: RuleState | undefined, now: number): number {
+    if (state === undefined) return now - this.firstLookbackMs;
+    return state.complete === false ? state.checkpoint : state.checkpoint - this.rereadMs;
   }
 
   private async search(rules: readonly DetectionRule[], starts: readonly number[], windowEnd: number): Promise<SearchResponse[]> {
