@@ -21,6 +21,9 @@ export interface TechniqueCoverage {
   presentSources: string[];
   /** Events tagged with this technique (revoked ids counted under their replacement). */
   observedCount: number;
+  /** Names of the groups and software ATT&CK relates to the technique (who is known to use it). */
+  groupNames: string[];
+  softwareNames: string[];
 }
 
 export interface CoverageReport {
@@ -69,6 +72,8 @@ export function computeCoverage(
       analyticsCovered: covered,
       presentSources: [...sources].sort(),
       observedCount: observedById.get(technique.id) ?? 0,
+      groupNames: technique.groups.map((id) => model.groups.get(id)!.name),
+      softwareNames: technique.software.map((id) => model.software.get(id)!.name),
     };
   });
   return { attackVersion: model.version, techniques, eventSources: [...eventSources], unknownObserved: unknown };
@@ -205,6 +210,9 @@ export const coverageIndexMappings = {
     analytics_total: { type: "integer" },
     analytics_covered: { type: "integer" },
     event_sources: { type: "keyword" },
+    // Who is known to use the technique: the dashboards list the groups and software behind observed techniques.
+    group_names: { type: "keyword" },
+    software_names: { type: "keyword" },
   },
 } as const;
 
@@ -225,6 +233,8 @@ export async function indexCoverage(engine: Engine, report: CoverageReport, now 
         analytics_total: c.analyticsTotal,
         analytics_covered: c.analyticsCovered.length,
         event_sources: c.presentSources,
+        group_names: c.groupNames,
+        software_names: c.softwareNames,
       },
     })),
   );

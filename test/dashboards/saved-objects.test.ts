@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dashboards, dataViews } from "../../dashboards/definitions.ts";
+import { dataViews } from "../../dashboards/data-views.ts";
+import { dashboards } from "../../dashboards/definitions.ts";
 import { savedObjects } from "../../dashboards/generate.ts";
 import type { DashboardsProduct } from "../../dashboards/model.ts";
 import {
