@@ -118,6 +118,15 @@ const dashboards = z
   .strict()
   .prefault({});
 
+/** A file on the Docker host that is bind-mounted into containers. */
+const hostFile = z.string().superRefine((path, ctx) => {
+  if (!path.startsWith("/") || path.endsWith("/"))
+    ctx.addIssue({
+      code: "custom",
+      message: `must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got ${JSON.stringify(path)}`,
+    });
+});
+
 const enrichment = z
   .object({
     enabled: z.boolean().default(true),
@@ -137,16 +146,7 @@ const enrichment = z
      * Docker host: bind-mounted read-only into those containers (docker target only; it must be readable by uid
      * 1000). Set at most one of attackBundleFile and attackBundle.
      */
-    attackBundleFile: z
-      .string()
-      .superRefine((path, ctx) => {
-        if (!path.startsWith("/") || path.endsWith("/"))
-          ctx.addIssue({
-            code: "custom",
-            message: `must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got ${JSON.stringify(path)}`,
-          });
-      })
-      .optional(),
+    attackBundleFile: hostFile.optional(),
     /**
      * The same bundle as a path inside the enrichment image (one that carries it, as e2e's does), or an http(s)
      * URL each container downloads and verifies against attackSha256.
@@ -166,6 +166,12 @@ const enrichment = z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits (the sha256 of the bundle at helk:enrichment.attackBundle)")
       .optional(),
+    /**
+     * GeoIP and ASN of public addresses from MaxMind-format databases (GeoLite2/GeoIP2 City or Country, ASN) you
+     * provide as files on the Docker host: bind-mounted read-only into the service (docker target only; readable by
+     * uid 1000). Off while unset; none is shipped.
+     */
+    geoip: z.object({ cityDatabaseFile: hostFile.optional(), asnDatabaseFile: hostFile.optional() }).strict().optional(),
     resources: resources(0.5, "512Mi"),
     /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
     port: port.nullable().default(8080),
