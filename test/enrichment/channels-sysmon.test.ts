@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SYSMON } from "../../enrichment/transforms/channels/sysmon.ts";
-import { NXLOG_ENVELOPE } from "../../enrichment/transforms/shape.ts";
+import { NXLOG_ENVELOPE } from "../../lib/contract/shipper-events.ts";
 import { enriched, enrichedInEveryShape, expectDataKept, realEvent, winlogbeat7 } from "./channel-samples.ts";
 
 /**
