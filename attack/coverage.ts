@@ -1,5 +1,6 @@
 import { COVERAGE_ALIAS } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
+import { date, fieldsMapped } from "../lib/mappings.ts";
 import { indexStamp, replaceAliasedIndex, type AliasedIndexResult } from "./aliased-index.ts";
 import { eventSourceKey, type EventSource } from "./logsources.ts";
 import type { AttackLookup } from "./lookup.ts";
@@ -199,16 +200,12 @@ export async function observedTechniquesFromEngine(engine: Engine, pattern = "he
 export const coverageIndexMappings = {
   dynamic: "strict",
   properties: {
-    "@timestamp": { type: "date" },
-    attack_version: { type: "keyword" },
-    technique_id: { type: "keyword" },
-    technique_name: { type: "keyword" },
-    tactic: { type: "keyword" },
+    "@timestamp": date,
+    ...fieldsMapped({ type: "keyword" }, "attack_version", "technique_id", "technique_name", "tactic"),
     is_subtechnique: { type: "boolean" },
     score: { type: "float" },
     observed_count: { type: "long" },
-    analytics_total: { type: "integer" },
-    analytics_covered: { type: "integer" },
+    ...fieldsMapped({ type: "integer" }, "analytics_total", "analytics_covered"),
     event_sources: { type: "keyword" },
     // Who is known to use the technique: the dashboards list the groups and software behind observed techniques.
     group_names: { type: "keyword" },

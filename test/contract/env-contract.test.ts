@@ -65,6 +65,10 @@ const variants: Record<string, object> = {
   "secured opensearch (https)": { target: "docker", engine: { kind: "opensearch", security: true } },
   "secured elasticsearch with kibana": { target: "docker", engine: { kind: "elasticsearch", security: true } },
   "three-node kubernetes": { target: "kubernetes", kafka: { brokers: 3 }, engine: { nodes: 3 } },
+  "GeoIP databases on docker": {
+    target: "docker",
+    enrichment: { geoip: { cityDatabaseFile: "/srv/geoip/GeoLite2-City.mmdb", asnDatabaseFile: "/srv/geoip/GeoLite2-ASN.mmdb" } },
+  },
 };
 
 describe("every container's env parses with its runtime schema", () => {
