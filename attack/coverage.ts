@@ -1,5 +1,6 @@
 import { COVERAGE_ALIAS } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
+import { date, fieldsMapped } from "../lib/mappings.ts";
 import { indexStamp, replaceAliasedIndex, type AliasedIndexResult } from "./aliased-index.ts";
 import { eventSourceKey, type EventSource } from "./logsources.ts";
 import type { AttackLookup } from "./lookup.ts";
@@ -21,6 +22,9 @@ export interface TechniqueCoverage {
   presentSources: string[];
   /** Events tagged with this technique (revoked ids counted under their replacement). */
   observedCount: number;
+  /** Names of the groups and software ATT&CK relates to the technique (who is known to use it). */
+  groupNames: string[];
+  softwareNames: string[];
 }
 
 export interface CoverageReport {
@@ -69,6 +73,8 @@ export function computeCoverage(
       analyticsCovered: covered,
       presentSources: [...sources].sort(),
       observedCount: observedById.get(technique.id) ?? 0,
+      groupNames: technique.groups.map((id) => model.groups.get(id)!.name),
+      softwareNames: technique.software.map((id) => model.software.get(id)!.name),
     };
   });
   return { attackVersion: model.version, techniques, eventSources: [...eventSources], unknownObserved: unknown };
@@ -194,17 +200,16 @@ export async function observedTechniquesFromEngine(engine: Engine, pattern = "he
 export const coverageIndexMappings = {
   dynamic: "strict",
   properties: {
-    "@timestamp": { type: "date" },
-    attack_version: { type: "keyword" },
-    technique_id: { type: "keyword" },
-    technique_name: { type: "keyword" },
-    tactic: { type: "keyword" },
+    "@timestamp": date,
+    ...fieldsMapped({ type: "keyword" }, "attack_version", "technique_id", "technique_name", "tactic"),
     is_subtechnique: { type: "boolean" },
     score: { type: "float" },
     observed_count: { type: "long" },
-    analytics_total: { type: "integer" },
-    analytics_covered: { type: "integer" },
+    ...fieldsMapped({ type: "integer" }, "analytics_total", "analytics_covered"),
     event_sources: { type: "keyword" },
+    // Who is known to use the technique: the dashboards list the groups and software behind observed techniques.
+    group_names: { type: "keyword" },
+    software_names: { type: "keyword" },
   },
 } as const;
 
@@ -225,6 +230,8 @@ export async function indexCoverage(engine: Engine, report: CoverageReport, now 
         analytics_total: c.analyticsTotal,
         analytics_covered: c.analyticsCovered.length,
         event_sources: c.presentSources,
+        group_names: c.groupNames,
+        software_names: c.softwareNames,
       },
     })),
   );

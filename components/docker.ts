@@ -5,6 +5,7 @@ import { startOrder, type DeploymentModel } from "./deployment.ts";
 import {
   expandForInstance,
   quantityToMiB,
+  startupDeadlineSeconds,
   type CredentialKey,
   type EnvValue,
   type ImageSpec,
@@ -210,7 +211,7 @@ function serviceArgs(service: ServiceSpec, ordinal: number, args: DockerWorkload
     },
     // Created only when healthy, so dependents start after it.
     wait: true,
-    waitTimeout: health.startPeriodSeconds + health.intervalSeconds * health.retries,
+    waitTimeout: startupDeadlineSeconds(health),
     ports: service.ports.flatMap((port) =>
       port.publish === undefined ? [] : [{ internal: port.port, external: port.publish + ordinal, ip: args.bindAddress }],
     ),

@@ -116,7 +116,7 @@ export function engineComponent(args: EngineArgs): { spec: ServiceSpec; endpoint
     after: [],
     runAsUser: 1000,
     ...(elastic && settings.security && settings.nodes > 1 && args.transportTlsSecret
-      ? { secretMounts: [{ secret: args.transportTlsSecret, mountPath: `${home}/config/certs` }] }
+      ? { secretMounts: [{ name: "certs", secret: args.transportTlsSecret, mountPath: `${home}/config/certs` }] }
       : {}),
   };
   return {

@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { HelkConfig } from "./config.ts";
 import * as attackEnv from "../lib/contract/attack-env.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
+import * as geoipEnv from "../lib/contract/geoip-env.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import * as kafkaEnv from "../lib/contract/kafka-env.ts";
 import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
@@ -39,6 +40,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
   const { settings, kafka, engine, topology } = args;
   const name = "enrichment";
   const attack = attackSource(settings);
+  const geoip = geoipSource(settings);
   const spec: ServiceSpec = {
     kind: "service",
     name,
@@ -48,6 +50,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
       ...kafkaEnv.toConsumerEnv(kafka, settings.consumerGroup),
       ...engineEnv.toEnv(engine),
       ...attack.env,
+      ...geoip.env,
       HELK_HTTP_HOST: "0.0.0.0",
       HELK_HTTP_PORT: String(ENRICHMENT_PORT),
     },
@@ -69,7 +72,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
     uses: ["kafka", "engine"],
     after: args.after,
     runAsUser: 1000, // user `node` of the node base images
-    hostFiles: attack.hostFiles,
+    hostFiles: [...attack.hostFiles, ...geoip.hostFiles],
   };
   return { spec, endpoint: { url: `http://${topology.serviceHost(name)}:${ENRICHMENT_PORT}` } };
 }
@@ -88,6 +91,23 @@ export function attackSource(settings: HelkConfig["enrichment"]): { env: Record<
     return { env: attackEnv.toEnv({ bundle: mountPath }), hostFiles: [{ hostPath: settings.attackBundleFile, mountPath }] };
   }
   return { env: attackEnv.toEnv({ bundle: settings.attackBundle, sha256: settings.attackSha256 }), hostFiles: [] };
+}
+
+/** Where the `helk:enrichment.geoip` databases appear in the service's container (`city/`, `asn/`, file names kept). */
+export const GEOIP_MOUNT_DIR = "/mnt/helk/geoip";
+
+/** The GeoIP databases configured as host files, mounted read-only (one folder each: their names may be equal). */
+export function geoipSource(settings: HelkConfig["enrichment"]): { env: Record<string, string>; hostFiles: HostFileMount[] } {
+  const hostFiles: HostFileMount[] = [];
+  const mount = (kind: "city" | "asn", hostPath: string | undefined): string | undefined => {
+    if (hostPath === undefined) return undefined;
+    const mountPath = `${GEOIP_MOUNT_DIR}/${kind}/${posix.basename(hostPath)}`;
+    hostFiles.push({ hostPath, mountPath });
+    return mountPath;
+  };
+  const city = mount("city", settings.geoip?.cityDatabaseFile);
+  const asn = mount("asn", settings.geoip?.asnDatabaseFile);
+  return { env: geoipEnv.toEnv({ ...(city === undefined ? {} : { city }), ...(asn === undefined ? {} : { asn }) }), hostFiles };
 }
 
 /** The enrichment image: built from enrichment/Dockerfile with BASE_IMAGE on docker, pulled on kubernetes. */

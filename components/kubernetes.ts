@@ -3,7 +3,7 @@ import * as kplus from "cdk8s-plus-27";
 import type { HelkConfig } from "./config.ts";
 import { describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { addStartOrder } from "./kubernetes-order.ts";
-import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
+import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, startupDeadlineSeconds, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
 import { defaultDenyPolicyName, headlessServiceName, ingressPolicyName, instanceName, volumeClaimName, workloadName } from "./names.ts";
 
 /** Env var holding the pod's own name; `$(HELK_POD_NAME)` in other env values is expanded by the kubelet. */
@@ -185,7 +185,7 @@ class ChartRenderer {
       startup: kplus.Probe.fromTcpSocket({
         port: firstPort,
         ...probe,
-        failureThreshold: Math.ceil(health.startPeriodSeconds / health.intervalSeconds) + health.retries,
+        failureThreshold: Math.ceil(startupDeadlineSeconds(health) / health.intervalSeconds),
       }),
       liveness: kplus.Probe.fromTcpSocket({ port: firstPort, ...probe, failureThreshold: KUBERNETES_POLICY.livenessFailures }),
     };
@@ -232,7 +232,7 @@ class ChartRenderer {
         this.chart,
         `${spec.name}-${secretMount.secret}`,
         kplus.Secret.fromSecretName(this.chart, `${spec.name}-${secretMount.secret}-ref`, secretMount.secret),
-        { name: "certs" },
+        { name: secretMount.name },
       );
       container.mount(secretMount.mountPath, volume, { readOnly: true });
     }

@@ -57,6 +57,15 @@ export interface HealthCheck {
   startPeriodSeconds: number;
 }
 
+/**
+ * How long a service may take to become healthy before its start counts as failed: the grace period, then
+ * `retries` failed checks. Docker waits this long for a healthy container; Kubernetes gives the startup probe as
+ * many periods.
+ */
+export function startupDeadlineSeconds(health: HealthCheck): number {
+  return health.startPeriodSeconds + health.intervalSeconds * health.retries;
+}
+
 export interface Resources {
   /** CPU cores. */
   cpu: number;
@@ -119,8 +128,8 @@ export interface ServiceSpec extends WorkloadBase {
   stateful: boolean;
   /** Peers of the same workload talk to each other (cluster formation). */
   peers: boolean;
-  /** Files from a Kubernetes Secret made outside the stack (Kubernetes only; e.g. TLS certificates). */
-  secretMounts?: { secret: string; mountPath: string }[];
+  /** Files from a Kubernetes Secret made outside the stack (Kubernetes only; e.g. TLS certificates), as volume `name`. */
+  secretMounts?: { name: string; secret: string; mountPath: string }[];
   /** Reachable from outside the stack (UIs, ingest): admitted by network policy from anywhere on its ports. */
   external: boolean;
 }

@@ -1,98 +1,12 @@
-import { ATTACK_INDEX_MAPPINGS, type AttackIndexField } from "../lib/contract/attack-fields.ts";
-import type { Dashboard, DataView, FieldType } from "./model.ts";
+import { channels, eventsDataView, eventsOf, mitreAttackDataView, processNetworkDataView } from "./data-views.ts";
+import { investigationDashboards } from "./investigations.ts";
+import type { Dashboard } from "./model.ts";
 
 /**
- * HELK's data views and dashboards. Index names and field names follow the shared contract
- * (enriched events, joined process/network documents, ATT&CK techniques and coverage); field types follow
- * the index templates of the parts that write them (`enrichment/templates.ts`, `attack/attack-index.ts`),
- * which the integration test checks against the engine's mappings.
+ * HELK's dashboards. Every panel reads a data view of `data-views.ts` (or, for Vega views, names its index),
+ * with field names of the shared contract (enriched events, joined process/network documents, ATT&CK
+ * techniques and coverage, alerts).
  */
-
-/** Fields of an enriched event (the enrichment service's schema); the joined documents carry the same names. */
-const eventFields: Record<string, FieldType> = {
-  "@timestamp": "date",
-  shipper_timestamp: "date",
-  clock_skew_seconds: "double",
-  clock_skewed: "boolean",
-  event_id: "integer",
-  channel: "keyword",
-  host_name: "keyword",
-  process_guid: "keyword",
-  process_id: "long",
-  process_name: "keyword",
-  process_path: "keyword",
-  command_line: "text",
-  "command_line.keyword": "keyword",
-  parent_process_guid: "keyword",
-  parent_process_name: "keyword",
-  parent_process_path: "keyword",
-  parent_command_line: "text",
-  "parent_command_line.keyword": "keyword",
-  user_name: "keyword",
-  hash_sha1: "keyword",
-  hash_md5: "keyword",
-  hash_sha256: "keyword",
-  src_ip: "ip",
-  src_port: "integer",
-  dst_ip: "ip",
-  dst_port: "integer",
-  dst_hostname: "keyword",
-  network_protocol: "keyword",
-  rule_name: "keyword",
-  mitre_technique_id: "keyword",
-  mitre_technique_name: "keyword",
-  "attack.technique_id": "keyword",
-  "attack.technique_name": "keyword",
-  "attack.tactics": "keyword",
-  "attack.platforms": "keyword",
-  "attack.status": "keyword",
-};
-
-export const eventsDataView: DataView = {
-  id: "helk-events",
-  pattern: "helk-events-*",
-  name: "HELK events",
-  timeField: "@timestamp",
-  fields: eventFields,
-};
-
-export const processNetworkDataView: DataView = {
-  id: "helk-process-network",
-  pattern: "helk-process-network-*",
-  name: "HELK process network connections",
-  timeField: "@timestamp",
-  fields: { ...eventFields, join_key: "keyword", process_timestamp: "date" },
-};
-
-export const mitreAttackDataView: DataView = {
-  id: "helk-mitre-attack",
-  pattern: "helk-mitre-attack",
-  name: "HELK MITRE ATT&CK techniques",
-  fields: attackIndexFields([
-    "technique_id",
-    "technique_name",
-    "tactics",
-    "platforms",
-    "is_subtechnique",
-    "parent_id",
-    "status",
-    "deprecated",
-    "revoked",
-    "url",
-  ]),
-};
-
-/** Data view fields of the ATT&CK index, typed as its mappings type them (a text field with its `.keyword`). */
-function attackIndexFields(names: AttackIndexField[]): Record<string, FieldType> {
-  return Object.fromEntries(
-    names.flatMap((name) => {
-      const mapping: { type: FieldType; fields?: object } = ATTACK_INDEX_MAPPINGS.properties[name];
-      return mapping.fields ? [[name, mapping.type], [`${name}.keyword`, "keyword"]] : [[name, mapping.type]];
-    }),
-  );
-}
-
-export const dataViews: DataView[] = [eventsDataView, processNetworkDataView, mitreAttackDataView];
 
 /** Tactic shortnames in ATT&CK Enterprise matrix order: the columns of the coverage view. */
 export const enterpriseTacticOrder = [
@@ -130,8 +44,6 @@ export const internalRanges = [
 ];
 const internalLucene = internalRanges.map((cidr) => `dst_ip:"${cidr}"`).join(" OR ");
 
-const sysmonChannel = "Microsoft-Windows-Sysmon/Operational";
-
 export const sysmonAttackDashboard: Dashboard = {
   id: "helk-sysmon-attack",
   title: "HELK — Sysmon and ATT&CK",
@@ -141,7 +53,7 @@ export const sysmonAttackDashboard: Dashboard = {
       id: "helk-events-over-time",
       title: "Sysmon events over time by event id",
       dataView: eventsDataView,
-      filter: `channel:"${sysmonChannel}"`,
+      filter: eventsOf(channels.sysmon),
       query: { kind: "events_over_time", split: { field: "event_id", size: 10 } },
       grid: { x: 0, y: 0, w: 48, h: 14 },
     },
@@ -323,4 +235,4 @@ export const attackCoverageDashboard: Dashboard = {
   ],
 };
 
-export const dashboards: Dashboard[] = [sysmonAttackDashboard, processNetworkDashboard, attackCoverageDashboard];
+export const dashboards: Dashboard[] = [...investigationDashboards, sysmonAttackDashboard, processNetworkDashboard, attackCoverageDashboard];

@@ -1,4 +1,5 @@
-import { dashboards as allDashboards, dataViews as allDataViews } from "./definitions.ts";
+import { dataViews as allDataViews } from "./data-views.ts";
+import { dashboards as allDashboards } from "./definitions.ts";
 import { kibanaDashboard, kibanaDataView, kibanaPanelObject } from "./kibana.ts";
 import type { Dashboard, DashboardsProduct, DataView } from "./model.ts";
 import { osdDashboard, osdIndexPattern, osdPanelObject } from "./opensearch-dashboards.ts";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Engine } from "../lib/engine.ts";
+import { date, fieldsMapped, keyword } from "../lib/mappings.ts";
 import type { DetectionRule } from "./rules.ts";
 
 export const ALERTS_INDEX_PREFIX = "helk-alerts-";
@@ -16,8 +17,6 @@ export interface MatchedEvent {
 /** Matched event ids kept on one alert; `event_count` says how many were merged in (capped likewise). */
 export const MAX_EVENT_IDS_PER_ALERT = 1000;
 
-const keyword = { type: "keyword", ignore_above: 8191 };
-
 /** Mapping of `helk-alerts-*`. */
 export const ALERTS_TEMPLATE = {
   index_patterns: [`${ALERTS_INDEX_PREFIX}*`],
@@ -27,15 +26,9 @@ export const ALERTS_TEMPLATE = {
     mappings: {
       dynamic_templates: [{ strings: { match_mapping_type: "string", mapping: keyword } }],
       properties: {
-        "@timestamp": { type: "date" },
-        first_seen: { type: "date" },
-        last_seen: { type: "date" },
-        first_indexed_at: { type: "date" },
-        detected_at: { type: "date" },
-        updated_at: { type: "date" },
+        ...fieldsMapped(date, "@timestamp", "first_seen", "last_seen", "first_indexed_at", "detected_at", "updated_at"),
         event_count: { type: "integer" },
-        host_name: keyword,
-        matched_event_ids: keyword,
+        ...fieldsMapped(keyword, "host_name", "matched_event_ids"),
         rule: { properties: { id: keyword, title: { type: "text", fields: { keyword } }, level: keyword, query: { type: "keyword", index: false, doc_values: false } } },
       },
     },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { attackEnvShape } from "../lib/contract/attack-env.ts";
 import { engineEnvShape } from "../lib/contract/engine-env.ts";
 import { commaList, parseEnv, wholeNumber } from "../lib/contract/env.ts";
+import { geoipEnvShape } from "../lib/contract/geoip-env.ts";
 import { consumerEnvShape } from "../lib/contract/kafka-env.ts";
 import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
 
@@ -10,6 +11,7 @@ export const enrichmentEnvSchema = z.object({
   ...consumerEnvShape,
   ...engineEnvShape,
   ...attackEnvShape,
+  ...geoipEnvShape,
   HELK_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   HELK_HTTP_PORT: wholeNumber(0, 65535).default(8080),
   HELK_KNOWN_CHANNELS: commaList("channel").default(DEFAULT_KNOWN_CHANNELS),

@@ -1,17 +1,15 @@
 import { type AsnResponse, type CityResponse, open, type Reader } from "maxmind";
+import type { GeoIpDatabases } from "../lib/contract/geoip-env.ts";
 import type { GeoInfo, GeoResolver } from "./transforms/network.ts";
+
+export type { GeoIpDatabases } from "../lib/contract/geoip-env.ts";
 
 /**
  * GeoIP and ASN of public addresses from MaxMind-format databases the user provides (GeoLite2/GeoIP2 City or
- * Country, and ASN; none is shipped, the enrichment is off without them). Read with MaxMind's `maxmind` reader;
- * answers are cached per address by the reader.
+ * Country, and ASN; none is shipped, the enrichment is off without them; the service reads their paths from
+ * `HELK_GEOIP_*`, see `lib/contract/geoip-env.ts`). Read with MaxMind's `maxmind` reader; answers are cached per
+ * address by the reader.
  */
-export interface GeoIpDatabases {
-  /** A City or Country database (`GeoLite2-City.mmdb`). */
-  city?: string;
-  /** An ASN database (`GeoLite2-ASN.mmdb`). */
-  asn?: string;
-}
 
 async function openDatabase<T extends CityResponse | AsnResponse>(what: string, path: string, expected: RegExp): Promise<Reader<T>> {
   let reader: Reader<T>;

@@ -2,11 +2,13 @@ import { pino } from "pino";
 import { AttackLookup } from "../attack/lookup.ts";
 import { loadTechniqueModel } from "../attack/bundle.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
+import * as geoipEnv from "../lib/contract/geoip-env.ts";
 import { createEngine } from "../lib/engine.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import type { MessageRef } from "./dead-letter.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics } from "./metrics.ts";
+import { openGeoIp } from "./geoip.ts";
 import { GaveUp } from "./retry.ts";
 import { EnrichmentService } from "./service.ts";
 import { Enricher, type TechniqueResolver } from "./transforms/index.ts";
@@ -31,6 +33,10 @@ async function main(): Promise<void> {
     log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "ATT&CK lookup loaded");
   } else log.warn("HELK_ATTACK_BUNDLE not set: technique context will be status \"unknown\"");
 
+  const geoDatabases = geoipEnv.fromEnv(process.env);
+  const geo = await openGeoIp(geoDatabases);
+  if (geo !== undefined) log.info(geoDatabases, "GeoIP databases opened");
+
   const enricher = new Enricher<MessageRef>({
     attack,
     knownChannels: config.HELK_KNOWN_CHANNELS,
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
       maxWaiting: config.HELK_JOIN_MAX_WAITING,
     },
     clockSkewThresholdSeconds: config.HELK_CLOCK_SKEW_THRESHOLD_SECONDS,
+    geo,
   });
   const engine = createEngine(engineEnv.toOptions(config));
   const service = new EnrichmentService(config, engine, enricher, metrics, log);

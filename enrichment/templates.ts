@@ -1,17 +1,17 @@
 import { ATTACK_CONTEXT_FIELD_TYPES } from "../lib/contract/attack-fields.ts";
 import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX, TEMPLATE_NAMES } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
+import { date, fieldsMapped, keyword } from "../lib/mappings.ts";
 import { mappedWindowsFields } from "./transforms/channels/index.ts";
 import { GENERIC_WINDOWS_FIELDS } from "./transforms/normalize.ts";
 
-const keyword = { type: "keyword", ignore_above: 8191 };
 const textWithKeyword = { type: "text", fields: { keyword } };
 const long = { type: "long" };
 const integer = { type: "integer" };
 const boolean = { type: "boolean" };
 
 /** `keyword` for each name. */
-const keywords = (...names: string[]) => Object.fromEntries(names.map((n) => [n, keyword]));
+const keywords = (...names: string[]) => fieldsMapped(keyword, ...names);
 
 const geo = { properties: { country_iso_code: keyword, country_name: keyword, city_name: keyword, location: { type: "geo_point" } } };
 const autonomousSystem = { properties: { number: long, organization: keyword } };
@@ -21,12 +21,9 @@ const autonomousSystem = { properties: { number: long, organization: keyword } }
  * an ECS alias points at must be listed: an alias must refer to an existing field.
  */
 const fields: Record<string, unknown> = {
-  "@timestamp": { type: "date" },
-  // Set by the engine (ingest pipeline below): the detection scheduler reads events indexed since its last run.
-  indexed_at: { type: "date" },
-  // Sysmon's UtcTime decides @timestamp; the shipper's time and the joined process's time sit beside it.
-  shipper_timestamp: { type: "date" },
-  process_timestamp: { type: "date" },
+  // indexed_at is set by the engine (ingest pipeline below): the detection scheduler reads events indexed since its
+  // last run. Sysmon's UtcTime decides @timestamp; the shipper's time and the joined process's time sit beside it.
+  ...fieldsMapped(date, "@timestamp", "indexed_at", "shipper_timestamp", "process_timestamp"),
   clock_skew_seconds: { type: "double" },
   clock_skewed: boolean,
   event_id: integer,

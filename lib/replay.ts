@@ -3,8 +3,7 @@ import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
-import { SYSMON_EVENT_TYPES } from "../enrichment/transforms/channels/sysmon.ts";
-import { NXLOG_ENVELOPE } from "../enrichment/transforms/shape.ts";
+import { NXLOG_ENVELOPE, SYSMON_EVENT_TYPES } from "./contract/shipper-events.ts";
 import { recordingLines } from "./datasets.ts";
 
 /** What a replay sends: nxlog as recorded, or converted to what winlogbeat 6 / 7 would have shipped. */

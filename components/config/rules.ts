@@ -50,7 +50,7 @@ export function crossFieldProblems(config: ParsedConfig): string[] {
         "is required on target kubernetes when helk:credentials.generate is false",
       );
   }
-  problems.push(...attackSourceProblems(config), ...detectionRuleProblems(config));
+  problems.push(...attackSourceProblems(config), ...geoipProblems(config), ...detectionRuleProblems(config));
   if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
     problem(
       ["engine", "nodes"],
@@ -59,6 +59,21 @@ export function crossFieldProblems(config: ParsedConfig): string[] {
   if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
     problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
   return problems;
+}
+
+/** GeoIP databases are host files: docker only, and at least one of them when the key is set. */
+function geoipProblems(config: ParsedConfig): string[] {
+  const geoip = config.enrichment.geoip;
+  if (geoip === undefined) return [];
+  const key = keyPath(["enrichment", "geoip"]);
+  if (config.target !== "docker")
+    return [
+      `${key} names files on the Docker host and only works with target docker; on ${config.target} the enrichment ` +
+        "runs without GeoIP (remove the key)",
+    ];
+  if (geoip.cityDatabaseFile === undefined && geoip.asnDatabaseFile === undefined)
+    return [`${key} needs cityDatabaseFile or asnDatabaseFile (a MaxMind-format .mmdb file on the Docker host), got neither`];
+  return [];
 }
 
 /** The ATT&CK bundle keys fit together: one source, a checksum exactly for a download, host files on docker only. */

@@ -35,17 +35,25 @@ export const secretValue = z.union([z.string().min(1), z.object({ secure: z.stri
 
 const port = z.number().int().min(1).max(65535);
 
+/** A host port a service is published on, `defaultPort` unless set; null: not published. */
+const publishedPort = (defaultPort: number) => port.nullable().default(defaultPort);
+
+/** A section of the config: unknown keys are errors, and a section left out gets every default. */
+function section<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z
+    .object(shape)
+    .strict()
+    .prefault({} as z.input<z.ZodObject<Shape, z.core.$strict>>);
+}
+
 /** CPU and memory of one container: requests on Kubernetes, limits on both targets. */
 const resources = (cpu: number, memory: string) =>
-  z
-    .object({
-      /** CPU cores (fractions allowed). Kubernetes request and limit; Docker `--cpus`. */
-      cpu: z.number().positive().max(64).default(cpu),
-      /** Memory limit (and Kubernetes request). */
-      memory: byteQuantity.default(memory),
-    })
-    .strict()
-    .prefault({});
+  section({
+    /** CPU cores (fractions allowed). Kubernetes request and limit; Docker `--cpus`. */
+    cpu: z.number().positive().max(64).default(cpu),
+    /** Memory limit (and Kubernetes request). */
+    memory: byteQuantity.default(memory),
+  });
 
 export const topic = z
   .object({
@@ -59,134 +67,125 @@ export const topic = z
   })
   .strict();
 
-const kafka = z
-  .object({
-    /** Default `apache/kafka:4.1.1` (the version the tests run) (its env conventions are documented in components/kafka.ts). */
-    image: pinnedImage.default("apache/kafka:4.1.1"),
-    /** Kafka nodes. Every node is broker and KRaft controller, so the controller quorum is this number. Default 1. */
-    brokers: z.number().int().min(1).max(9).default(1),
-    /** JVM heap of each broker. Default 512m. */
-    heap: heapSize.default("512m"),
-    resources: resources(1, "1Gi"),
-    /** Persistent storage per broker. Default 5Gi. */
-    storage: byteQuantity.default("5Gi"),
-    /** Published port of the first broker (the next brokers get the next ports); null: not published. Default 9092. */
-    port: port.nullable().default(9092),
-    /** Topics the enrichment consumes. Default ["winlogbeat"]. */
-    eventTopics: z.array(z.string()).min(1).default(() => [...DEFAULT_EVENT_TOPICS]),
-    /** Where events that cannot be processed go. Default "helk-dead-letter". */
-    deadLetterTopic: z.string().default(DEFAULT_DEAD_LETTER_TOPIC),
-    /** Topics created by the kafka-topics setup job. Default: winlogbeat and helk-dead-letter. */
-    topics: z.array(topic).min(1).prefault([...DEFAULT_EVENT_TOPICS.map((name) => ({ name })), { name: DEFAULT_DEAD_LETTER_TOPIC, partitions: 1 }]),
-  })
-  .strict()
-  .prefault({});
+const kafka = section({
+  /** Default `apache/kafka:4.1.1` (the version the tests run) (its env conventions are documented in components/kafka.ts). */
+  image: pinnedImage.default("apache/kafka:4.1.1"),
+  /** Kafka nodes. Every node is broker and KRaft controller, so the controller quorum is this number. Default 1. */
+  brokers: z.number().int().min(1).max(9).default(1),
+  /** JVM heap of each broker. Default 512m. */
+  heap: heapSize.default("512m"),
+  resources: resources(1, "1Gi"),
+  /** Persistent storage per broker. Default 5Gi. */
+  storage: byteQuantity.default("5Gi"),
+  /** Published port of the first broker (the next brokers get the next ports); null: not published. Default 9092. */
+  port: publishedPort(9092),
+  /** Topics the enrichment consumes. Default ["winlogbeat"]. */
+  eventTopics: z.array(z.string()).min(1).default(() => [...DEFAULT_EVENT_TOPICS]),
+  /** Where events that cannot be processed go. Default "helk-dead-letter". */
+  deadLetterTopic: z.string().default(DEFAULT_DEAD_LETTER_TOPIC),
+  /** Topics created by the kafka-topics setup job. Default: winlogbeat and helk-dead-letter. */
+  topics: z.array(topic).min(1).prefault([...DEFAULT_EVENT_TOPICS.map((name) => ({ name })), { name: DEFAULT_DEAD_LETTER_TOPIC, partitions: 1 }]),
+});
 
-const engine = z
-  .object({
-    /** `elasticsearch` (default) or `opensearch`. */
-    kind: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch"),
-    /** Default `docker.elastic.co/elasticsearch/elasticsearch:9.1.5` or `opensearchproject/opensearch:2.19.3`. */
-    image: pinnedImage.optional(),
-    /** Engine nodes (each master-eligible and data). Default 1 (single-node discovery). */
-    nodes: z.number().int().min(1).max(9).default(1),
-    /** JVM heap per node. Default 1g. */
-    heap: heapSize.default("1g"),
-    resources: resources(1, "2Gi"),
-    /** Persistent storage per node. Default 10Gi. */
-    storage: byteQuantity.default("10Gi"),
-    /** Security (authentication) on. Default true for elasticsearch, false for opensearch. */
-    security: z.boolean().optional(),
-    /** Published HTTP port; null: not published. Default 9200. */
-    port: port.nullable().default(9200),
-  })
-  .strict()
-  .prefault({});
+const engine = section({
+  /** `elasticsearch` (default) or `opensearch`. */
+  kind: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch"),
+  /** Default `docker.elastic.co/elasticsearch/elasticsearch:9.1.5` or `opensearchproject/opensearch:2.19.3`. */
+  image: pinnedImage.optional(),
+  /** Engine nodes (each master-eligible and data). Default 1 (single-node discovery). */
+  nodes: z.number().int().min(1).max(9).default(1),
+  /** JVM heap per node. Default 1g. */
+  heap: heapSize.default("1g"),
+  resources: resources(1, "2Gi"),
+  /** Persistent storage per node. Default 10Gi. */
+  storage: byteQuantity.default("10Gi"),
+  /** Security (authentication) on. Default true for elasticsearch, false for opensearch. */
+  security: z.boolean().optional(),
+  /** Published HTTP port; null: not published. Default 9200. */
+  port: publishedPort(9200),
+});
 
-const dashboards = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** `kibana` for elasticsearch, `opensearch-dashboards` for opensearch (default: the one matching the engine). */
-    kind: z.enum(["kibana", "opensearch-dashboards"]).optional(),
-    /** Default `docker.elastic.co/kibana/kibana:9.1.5` or `opensearchproject/opensearch-dashboards:2.19.3`. */
-    image: pinnedImage.optional(),
-    /** Default 1. */
-    replicas: z.number().int().min(1).max(10).default(1),
-    resources: resources(1, "1Gi"),
-    /** Published port; null: not published. Default 5601. */
-    port: port.nullable().default(5601),
-  })
-  .strict()
-  .prefault({});
+const dashboards = section({
+  enabled: z.boolean().default(true),
+  /** `kibana` for elasticsearch, `opensearch-dashboards` for opensearch (default: the one matching the engine). */
+  kind: z.enum(["kibana", "opensearch-dashboards"]).optional(),
+  /** Default `docker.elastic.co/kibana/kibana:9.1.5` or `opensearchproject/opensearch-dashboards:2.19.3`. */
+  image: pinnedImage.optional(),
+  /** Default 1. */
+  replicas: z.number().int().min(1).max(10).default(1),
+  resources: resources(1, "1Gi"),
+  /** Published port; null: not published. Default 5601. */
+  port: publishedPort(5601),
+});
 
-const enrichment = z
-  .object({
-    enabled: z.boolean().default(true),
-    /**
-     * Name:tag of the enrichment image. On docker it is built from `enrichment/Dockerfile` under this name; on
-     * kubernetes it must be pushed to a registry the cluster pulls from. Default `helk-enrichment:0.1.0`.
-     */
-    image: pinnedImage.default("helk-enrichment:0.1.0"),
-    /** Build argument BASE_IMAGE of `enrichment/Dockerfile`. Default `node:20.20.2-bookworm-slim`. */
-    baseImage: pinnedImage.default("node:20.20.2-bookworm-slim"),
-    /** Consumer instances sharing the partitions of one consumer group. Default 1. */
-    replicas: z.number().int().min(1).max(20).default(1),
-    /** Default "helk-enrichment". */
-    consumerGroup: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
-    /**
-     * MITRE ATT&CK bundle (STIX JSON, plain or gzipped) the service and the ATT&CK load job read, as a file on the
-     * Docker host: bind-mounted read-only into those containers (docker target only; it must be readable by uid
-     * 1000). Set at most one of attackBundleFile and attackBundle.
-     */
-    attackBundleFile: z
-      .string()
-      .superRefine((path, ctx) => {
-        if (!path.startsWith("/") || path.endsWith("/"))
-          ctx.addIssue({
-            code: "custom",
-            message: `must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got ${JSON.stringify(path)}`,
-          });
-      })
-      .optional(),
-    /**
-     * The same bundle as a path inside the enrichment image (one that carries it, as e2e's does), or an http(s)
-     * URL each container downloads and verifies against attackSha256.
-     */
-    attackBundle: z
-      .string()
-      .superRefine((source, ctx) => {
-        if (!source.startsWith("/") && !/^https?:\/\/[^/]+/.test(source))
-          ctx.addIssue({
-            code: "custom",
-            message: `must be an absolute path inside the enrichment image or an http(s) URL, got ${JSON.stringify(source)}`,
-          });
-      })
-      .optional(),
-    /** sha256 (hex) of the file at an http(s) attackBundle, as served; required with such a URL. */
-    attackSha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits (the sha256 of the bundle at helk:enrichment.attackBundle)")
-      .optional(),
-    resources: resources(0.5, "512Mi"),
-    /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
-    port: port.nullable().default(8080),
-  })
-  .strict()
-  .prefault({});
+/** A file on the Docker host that is bind-mounted into containers. */
+const hostFile = z.string().superRefine((path, ctx) => {
+  if (!path.startsWith("/") || path.endsWith("/"))
+    ctx.addIssue({
+      code: "custom",
+      message: `must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got ${JSON.stringify(path)}`,
+    });
+});
 
-const jupyter = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Default `quay.io/jupyter/base-notebook:2024-12-09`. */
-    image: pinnedImage.default("quay.io/jupyter/base-notebook:2024-12-09"),
-    resources: resources(1, "1Gi"),
-    /** Persistent storage for notebooks. Default 2Gi. */
-    storage: byteQuantity.default("2Gi"),
-    /** Published port; null: not published. Default 8888. */
-    port: port.nullable().default(8888),
-  })
-  .strict()
-  .prefault({});
+const enrichment = section({
+  enabled: z.boolean().default(true),
+  /**
+   * Name:tag of the enrichment image. On docker it is built from `enrichment/Dockerfile` under this name; on
+   * kubernetes it must be pushed to a registry the cluster pulls from. Default `helk-enrichment:0.1.0`.
+   */
+  image: pinnedImage.default("helk-enrichment:0.1.0"),
+  /** Build argument BASE_IMAGE of `enrichment/Dockerfile`. Default `node:20.20.2-bookworm-slim`. */
+  baseImage: pinnedImage.default("node:20.20.2-bookworm-slim"),
+  /** Consumer instances sharing the partitions of one consumer group. Default 1. */
+  replicas: z.number().int().min(1).max(20).default(1),
+  /** Default "helk-enrichment". */
+  consumerGroup: z.string().min(1).default(DEFAULT_CONSUMER_GROUP),
+  /**
+   * MITRE ATT&CK bundle (STIX JSON, plain or gzipped) the service and the ATT&CK load job read, as a file on the
+   * Docker host: bind-mounted read-only into those containers (docker target only; it must be readable by uid
+   * 1000). Set at most one of attackBundleFile and attackBundle.
+   */
+  attackBundleFile: hostFile.optional(),
+  /**
+   * The same bundle as a path inside the enrichment image (one that carries it, as e2e's does), or an http(s)
+   * URL each container downloads and verifies against attackSha256.
+   */
+  attackBundle: z
+    .string()
+    .superRefine((source, ctx) => {
+      if (!source.startsWith("/") && !/^https?:\/\/[^/]+/.test(source))
+        ctx.addIssue({
+          code: "custom",
+          message: `must be an absolute path inside the enrichment image or an http(s) URL, got ${JSON.stringify(source)}`,
+        });
+    })
+    .optional(),
+  /** sha256 (hex) of the file at an http(s) attackBundle, as served; required with such a URL. */
+  attackSha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex digits (the sha256 of the bundle at helk:enrichment.attackBundle)")
+    .optional(),
+  /**
+   * GeoIP and ASN of public addresses from MaxMind-format databases (GeoLite2/GeoIP2 City or Country, ASN) you
+   * provide as files on the Docker host: bind-mounted read-only into the service (docker target only; readable by
+   * uid 1000). Off while unset; none is shipped.
+   */
+  geoip: z.object({ cityDatabaseFile: hostFile.optional(), asnDatabaseFile: hostFile.optional() }).strict().optional(),
+  resources: resources(0.5, "512Mi"),
+  /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
+  port: publishedPort(8080),
+});
+
+const jupyter = section({
+  enabled: z.boolean().default(true),
+  /** Default `quay.io/jupyter/base-notebook:2024-12-09`. */
+  image: pinnedImage.default("quay.io/jupyter/base-notebook:2024-12-09"),
+  resources: resources(1, "1Gi"),
+  /** Persistent storage for notebooks. Default 2Gi. */
+  storage: byteQuantity.default("2Gi"),
+  /** Published port; null: not published. Default 8888. */
+  port: publishedPort(8888),
+});
 
 /** An absolute path; `what` names in the message what it must be the path of. */
 const absolutePath = (what: string) =>
@@ -196,104 +195,86 @@ const absolutePath = (what: string) =>
 
 const sigmaRules = "a Sigma rule archive (.tar.gz) or a folder of .yml rules";
 
-const detections = z
-  .object({
-    /**
-     * Convert Sigma rules and run them (issue 16): the setup job `setup-detection-rules` and the `detections`
-     * service, both from the enrichment image. Default false.
-     */
-    enabled: z.boolean().default(false),
-    /** Rule archives or folders inside the enrichment image (one that carries them, as e2e's does). */
-    rules: z.array(absolutePath(`${sigmaRules} inside the enrichment image`)).default([]),
-    /**
-     * Rule archives or folders on the Docker host (your own rules), bind-mounted read-only into the rules job
-     * (docker target only; readable by uid 1000).
-     */
-    ruleFiles: z.array(absolutePath(`${sigmaRules} on the Docker host (it is bind-mounted into the rules job)`)).default([]),
-    /** Rule levels deployed. Default ["high", "critical"]. */
-    levels: z
-      .array(z.enum(SIGMA_LEVELS))
-      .min(1)
-      .default((): SigmaLevel[] => ["high", "critical"]),
-    /** Only rules with one of these Sigma tags (`attack.t1003.001`, `attack.credential-access`); default: any. */
-    tags: z
-      .array(z.string().regex(/^[a-z0-9_-]+\.[a-z0-9._-]+$/i, 'must be a Sigma tag like "attack.t1003.001" or "attack.credential-access"'))
-      .min(1)
-      .optional(),
-    /** Only rules of these statuses; default: any. */
-    statuses: z.array(z.enum(SIGMA_STATUSES)).min(1).optional(),
-    /** Seconds between two runs of the deployed rules. Default 10. */
-    intervalSeconds: z.number().int().min(1).max(3600).default(10),
-    /** Of the detections service. */
-    resources: resources(0.25, "384Mi"),
-  })
-  .strict()
-  .prefault({});
+const detections = section({
+  /**
+   * Convert Sigma rules and run them (issue 16): the setup job `setup-detection-rules` and the `detections`
+   * service, both from the enrichment image. Default false.
+   */
+  enabled: z.boolean().default(false),
+  /** Rule archives or folders inside the enrichment image (one that carries them, as e2e's does). */
+  rules: z.array(absolutePath(`${sigmaRules} inside the enrichment image`)).default([]),
+  /**
+   * Rule archives or folders on the Docker host (your own rules), bind-mounted read-only into the rules job
+   * (docker target only; readable by uid 1000).
+   */
+  ruleFiles: z.array(absolutePath(`${sigmaRules} on the Docker host (it is bind-mounted into the rules job)`)).default([]),
+  /** Rule levels deployed. Default ["high", "critical"]. */
+  levels: z
+    .array(z.enum(SIGMA_LEVELS))
+    .min(1)
+    .default((): SigmaLevel[] => ["high", "critical"]),
+  /** Only rules with one of these Sigma tags (`attack.t1003.001`, `attack.credential-access`); default: any. */
+  tags: z
+    .array(z.string().regex(/^[a-z0-9_-]+\.[a-z0-9._-]+$/i, 'must be a Sigma tag like "attack.t1003.001" or "attack.credential-access"'))
+    .min(1)
+    .optional(),
+  /** Only rules of these statuses; default: any. */
+  statuses: z.array(z.enum(SIGMA_STATUSES)).min(1).optional(),
+  /** Seconds between two runs of the deployed rules. Default 10. */
+  intervalSeconds: z.number().int().min(1).max(3600).default(10),
+  /** Of the detections service. */
+  resources: resources(0.25, "384Mi"),
+});
 
-const setup = z
-  .object({
-    /** Create the Kafka topics (`helk kafka ensure-topics`). Default true. */
-    kafkaTopics: z.boolean().default(true),
-    /** Set the dashboards' service-account password in Elasticsearch (`helk engine security`). Default true. */
-    engineSecurity: z.boolean().default(true),
-    /** Install the HELK index templates (`helk engine templates`). Default true. */
-    indexTemplates: z.boolean().default(true),
-    /** Load MITRE ATT&CK into the engine (`helk attack load`). Default true. */
-    attackLoad: z.boolean().default(true),
-    /** Import the HELK dashboards (`helk dashboards import`). Default true. */
-    dashboardsImport: z.boolean().default(true),
-  })
-  .strict()
-  .prefault({});
+const setup = section({
+  /** Create the Kafka topics (`helk kafka ensure-topics`). Default true. */
+  kafkaTopics: z.boolean().default(true),
+  /** Set the dashboards' service-account password in Elasticsearch (`helk engine security`). Default true. */
+  engineSecurity: z.boolean().default(true),
+  /** Install the HELK index templates (`helk engine templates`). Default true. */
+  indexTemplates: z.boolean().default(true),
+  /** Load MITRE ATT&CK into the engine (`helk attack load`). Default true. */
+  attackLoad: z.boolean().default(true),
+  /** Import the HELK dashboards (`helk dashboards import`). Default true. */
+  dashboardsImport: z.boolean().default(true),
+});
 
-const images = z
-  .object({
-    /** Pull registry images (docker.RemoteImage). false: the images already exist locally (e2e). Default true. */
-    pull: z.boolean().default(true),
-  })
-  .strict()
-  .prefault({});
+const images = section({
+  /** Pull registry images (docker.RemoteImage). false: the images already exist locally (e2e). Default true. */
+  pull: z.boolean().default(true),
+});
 
-const ports = z
-  .object({
-    /** Host address published ports bind to. Default 127.0.0.1 (never 0.0.0.0 unless asked). */
-    bindAddress: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).default("127.0.0.1"),
-    /** Host name clients outside the stack use (Kafka's advertised external listener, endpoints). Default: bindAddress (127.0.0.1 when it is a wildcard). */
-    advertisedHost: z.string().min(1).optional(),
-  })
-  .strict()
-  .prefault({});
+const ports = section({
+  /** Host address published ports bind to. Default 127.0.0.1 (never 0.0.0.0 unless asked). */
+  bindAddress: z.union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address" }).default("127.0.0.1"),
+  /** Host name clients outside the stack use (Kafka's advertised external listener, endpoints). Default: bindAddress (127.0.0.1 when it is a wildcard). */
+  advertisedHost: z.string().min(1).optional(),
+});
 
-const credentials = z
-  .object({
-    /** Generate missing passwords and tokens with @pulumi/random. Default true. */
-    generate: z.boolean().default(true),
-    /** Password of the engine superuser (`elastic` or `admin`). */
-    enginePassword: secretValue.optional(),
-    /** Password of the dashboards' service account (`kibana_system`); elasticsearch only. */
-    dashboardsPassword: secretValue.optional(),
-    /** Jupyter token. */
-    jupyterToken: secretValue.optional(),
-  })
-  .strict()
-  .prefault({});
+const credentials = section({
+  /** Generate missing passwords and tokens with @pulumi/random. Default true. */
+  generate: z.boolean().default(true),
+  /** Password of the engine superuser (`elastic` or `admin`). */
+  enginePassword: secretValue.optional(),
+  /** Password of the dashboards' service account (`kibana_system`); elasticsearch only. */
+  dashboardsPassword: secretValue.optional(),
+  /** Jupyter token. */
+  jupyterToken: secretValue.optional(),
+});
 
-const kubernetes = z
-  .object({
-    /** Namespace of every object. Default "helk". */
-    namespace: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label")
-      .default("helk"),
-    /** Storage class of the volume claims; default: the cluster's default class. */
-    storageClass: z.string().optional(),
-    /** Schedulable nodes; replicas with required anti-affinity may not exceed it. Default 3. */
-    nodes: z.number().int().min(1).default(3),
-    /** Name of the Secret holding credentials (keys: engine-password, dashboards-password, jupyter-token). Default `<helk:name>-credentials`. */
-    credentialsSecret: z.string().optional(),
-  })
-  .strict()
-  .prefault({});
+const kubernetes = section({
+  /** Namespace of every object. Default "helk". */
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label")
+    .default("helk"),
+  /** Storage class of the volume claims; default: the cluster's default class. */
+  storageClass: z.string().optional(),
+  /** Schedulable nodes; replicas with required anti-affinity may not exceed it. Default 3. */
+  nodes: z.number().int().min(1).default(3),
+  /** Name of the Secret holding credentials (keys: engine-password, dashboards-password, jupyter-token). Default `<helk:name>-credentials`. */
+  credentialsSecret: z.string().optional(),
+});
 
 export const helkConfigSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
+import { NXLOG_ENVELOPE } from "../../lib/contract/shipper-events.ts";
 import { EventRejected, reject } from "./rejection.ts";
 
 /** The shipper formats the service reads, detected per message. */
@@ -32,18 +33,6 @@ export interface EventView {
   /** The rendered event message, when present. */
   message: string | undefined;
 }
-
-/**
- * nxlog's `im_msvistalog` puts its own fields and the event's System section at the top level beside the
- * event data; these are the envelope ones (everything else at the top level is event data).
- */
-export const NXLOG_ENVELOPE: ReadonlySet<string> = new Set([
-  "@timestamp", "@version", "EventTime", "EventReceivedTime", "Hostname", "Keywords", "EventType", "EventTypeOrignal",
-  "SeverityValue", "Severity", "EventID", "SourceName", "ProviderGuid", "Version", "Task", "OpcodeValue", "Opcode",
-  "Category", "RecordNumber", "ExecutionProcessID", "ThreadID", "Channel", "Domain", "AccountName", "UserID",
-  "AccountType", "Message", "SourceModuleName", "SourceModuleType", "host", "port", "tags", "Level", "TimeCreated",
-  "ERROR_EVT_UNRESOLVED", "ActivityID", "RelatedActivityID",
-]);
 
 type Json = Record<string, unknown>;
 

@@ -1,3 +1,5 @@
+import { fieldsMapped } from "../mappings.ts";
+
 /**
  * The ATT&CK fields both sides read and write: the `attack` context the enrichment service puts on events (and
  * the events template maps), and the documents of the ATT&CK knowledge-base index (and the data view over it).
@@ -33,35 +35,23 @@ export const ATTACK_CONTEXT_FIELD_TYPES = {
 } as const satisfies Record<keyof TechniqueContext, "keyword" | "boolean">;
 
 const keyword = { type: "keyword" } as const;
+const boolean = { type: "boolean" } as const;
 const text = { type: "text", fields: { keyword: { type: "keyword", ignore_above: 256 } } } as const;
 
 /** Mappings of the ATT&CK knowledge-base index: strict, so a field the code does not know about is an error. */
 export const ATTACK_INDEX_MAPPINGS = {
   dynamic: "strict",
   properties: {
-    attack_version: keyword,
-    technique_id: keyword,
+    ...fieldsMapped(keyword, "attack_version", "technique_id"),
     technique_name: text,
-    tactics: keyword,
-    platforms: keyword,
-    is_subtechnique: { type: "boolean" },
+    ...fieldsMapped(keyword, "tactics", "platforms"),
+    is_subtechnique: boolean,
     parent_id: keyword,
     parent_name: text,
-    url: keyword,
-    status: keyword,
-    deprecated: { type: "boolean" },
-    revoked: { type: "boolean" },
-    replaced_by: keyword,
-    groups: keyword,
-    group_names: keyword,
-    software: keyword,
-    software_names: keyword,
-    mitigations: keyword,
-    mitigation_names: keyword,
-    detection_strategies: keyword,
-    analytics: keyword,
-    log_sources: keyword,
-    event_sources: keyword,
+    ...fieldsMapped(keyword, "url", "status"),
+    ...fieldsMapped(boolean, "deprecated", "revoked"),
+    ...fieldsMapped(keyword, "replaced_by", "groups", "group_names", "software", "software_names", "mitigations", "mitigation_names"),
+    ...fieldsMapped(keyword, "detection_strategies", "analytics", "log_sources", "event_sources"),
   },
 } as const;
 

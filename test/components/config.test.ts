@@ -188,6 +188,26 @@ describe("invalid configs fail with one message naming each key", () => {
     ["no detection level", { target: "docker", detections: { levels: [] } }, ["helk:detections.levels must list at least 1, got 0"]],
     ["detection interval of 0 s", { target: "docker", detections: { intervalSeconds: 0 } }, ["helk:detections.intervalSeconds must be >= 1, got 0"]],
     [
+      "relative GeoIP database file",
+      { target: "docker", enrichment: { geoip: { cityDatabaseFile: "GeoLite2-City.mmdb" } } },
+      ['helk:enrichment.geoip.cityDatabaseFile must be the absolute path of a file on the Docker host (it is bind-mounted into the containers), got "GeoLite2-City.mmdb"'],
+    ],
+    [
+      "GeoIP without a database",
+      { target: "docker", enrichment: { geoip: {} } },
+      ["helk:enrichment.geoip needs cityDatabaseFile or asnDatabaseFile (a MaxMind-format .mmdb file on the Docker host), got neither"],
+    ],
+    [
+      "GeoIP database of an unknown kind",
+      { target: "docker", enrichment: { geoip: { countryDatabaseFile: "/srv/geoip/GeoLite2-Country.mmdb" } } },
+      ["helk:enrichment.geoip", "countryDatabaseFile"],
+    ],
+    [
+      "GeoIP databases on kubernetes",
+      { target: "kubernetes", enrichment: { geoip: { asnDatabaseFile: "/srv/geoip/GeoLite2-ASN.mmdb" } } },
+      ["helk:enrichment.geoip names files on the Docker host and only works with target docker; on kubernetes the enrichment runs without GeoIP (remove the key)"],
+    ],
+    [
       "ATT&CK bundle neither a path nor a URL",
       { target: "docker", enrichment: { attackBundle: "enterprise-attack.json" } },
       ['helk:enrichment.attackBundle must be an absolute path inside the enrichment image or an http(s) URL, got "enterprise-attack.json"'],

@@ -77,6 +77,10 @@ const variants: Record<string, object> = {
     enrichment: { attackBundleFile: "/srv/attack/enterprise-attack-18.1.json" },
     detections: { enabled: true, ruleFiles: ["/srv/sigma/rules.tar.gz"] },
   },
+  "GeoIP databases on docker": {
+    target: "docker",
+    enrichment: { geoip: { cityDatabaseFile: "/srv/geoip/GeoLite2-City.mmdb", asnDatabaseFile: "/srv/geoip/GeoLite2-ASN.mmdb" } },
+  },
 };
 
 describe("every container's env parses with its runtime schema", () => {

@@ -50,10 +50,27 @@ describe("enrichment image contents", () => {
     expect(needed.filter((file) => !imageFiles.includes(file))).toEqual([]);
   });
 
-  it("needs only production dependencies (the image installs with npm ci --omit=dev)", () => {
-    const { dependencies } = JSON.parse(readFileSync(resolve(projectRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    const used = new Set(importClosure([serviceEntry, cliEntry]).flatMap(packageImports));
-    expect([...used].filter((name) => !(name in dependencies))).toEqual([]);
+  // The image installs with `npm ci --omit=dev`: "dependencies" is exactly what its files import, plus the loader
+  // its commands run with (`node --import tsx`); the Pulumi program's packages stay in "devDependencies".
+  describe("production dependencies", () => {
+    const { dependencies, devDependencies } = JSON.parse(readFileSync(resolve(projectRoot, "package.json"), "utf8")) as Record<
+      "dependencies" | "devDependencies",
+      Record<string, string>
+    >;
+    const imported = new Set(imageFiles.filter((file) => file.endsWith(".ts")).flatMap(packageImports));
+    const loaders = [...finalStage.matchAll(/"--import",\s*"([^"]+)"/g)].map((m) => m[1]!);
+
+    it("lists every package the image's files import", () => {
+      expect(imported).toContain("kafkajs");
+      expect([...imported].filter((name) => !(name in dependencies))).toEqual([]);
+    });
+
+    it("lists nothing else, so the deploy side's packages stay out of the image", () => {
+      expect(loaders).toEqual(["tsx"]);
+      expect(Object.keys(dependencies).filter((name) => !imported.has(name) && !loaders.includes(name))).toEqual([]);
+      for (const deployOnly of ["@pulumi/pulumi", "@pulumi/docker", "@pulumi/kubernetes", "@pulumi/random", "cdk8s", "cdk8s-plus-27", "constructs"])
+        expect(devDependencies, deployOnly).toHaveProperty([deployOnly]);
+    });
   });
 
   it("holds no development tooling, tests, stacks or Pulumi program", () => {

@@ -6,12 +6,16 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { indexAttackModel } from "../../attack/attack-index.ts";
 import { loadAttackBundle } from "../../attack/bundle.ts";
-import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine } from "../../attack/coverage.ts";
+import { computeCoverage, eventSourceCountsFromEngine, indexCoverage, observedTechniquesFromEngine, type CoverageReport } from "../../attack/coverage.ts";
 import { AttackLookup } from "../../attack/lookup.ts";
-import { dashboards, dataViews, enterpriseTacticOrder, internalRanges } from "../../dashboards/definitions.ts";
+import { dataViews } from "../../dashboards/data-views.ts";
+import { dashboards, enterpriseTacticOrder, internalRanges } from "../../dashboards/definitions.ts";
 import type { Panel } from "../../dashboards/model.ts";
 import { hasData, runPanel, type Row } from "../../dashboards/query.ts";
 import type { RenderedPanel } from "../../dashboards/render.ts";
+import { convertRules, sharedSigmaArchive } from "../../detections/convert.ts";
+import { detectionRules, installRules, RULES_ALIAS } from "../../detections/rules.ts";
+import { DetectionScheduler, STATE_INDEX } from "../../detections/scheduler.ts";
 import { installTemplates } from "../../enrichment/templates.ts";
 import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, Enricher, type EventDocument, type IndexAction } from "../../enrichment/transforms/index.ts";
 import { attackBundlePath, projectRoot } from "../../lib/data.ts";
@@ -23,9 +27,10 @@ import { bulkIndexLines } from "../support/bulk.ts";
 /**
  * Every dashboard panel's query against the real OpenSearch, over Security-Datasets recordings replayed
  * through the enrichment transforms (with ATT&CK tags injected into Sysmon RuleNames, as a tagging Sysmon
- * config would write them), the ATT&CK index and the coverage scores of the ATT&CK part. Panel answers are
- * compared with the same figures computed here from the enriched documents; the CLI then renders every
- * panel into dist/dashboards (build output, not committed).
+ * config would write them), the ATT&CK index and the coverage scores of the ATT&CK part, and the alerts the
+ * detections scheduler writes with one SigmaHQ rule. Every panel must return data; answers are compared with
+ * the same figures computed here from the enriched documents, the ATT&CK model and the alerts; the CLI then
+ * renders every panel into dist/dashboards (build output, not committed).
  */
 
 const run = promisify(execFile);
@@ -38,7 +43,12 @@ const recordings = [
   // Many process → network joins (Covenant grunts calling home over DCOM and PowerShell remoting).
   "covenant_dcom_executeexcel4macro_allowed.zip",
   "covenant_psremoting_grunt.zip",
+  // Failed logons (Security 4625), module and script block logging (PowerShell 4103/4104), privileged logons.
+  "cmd_psh_stop_netprofm_eventlog_before_reboot.zip",
 ];
+
+/** SigmaHQ "HackTool - Empire PowerShell Launch Parameters" (high): empire_launcher_vbs starts Empire's launcher. */
+const empireLaunchRule = "79f4ede3-402e-41c8-bc3e-ebbf5f162581";
 
 /** Sysmon-modular style RuleName tags, by the image an event is about. */
 const tagsByImage: Record<string, string> = {
@@ -64,6 +74,8 @@ const eventsById = new Map<string, EventDocument>();
 const joinedById = new Map<string, EventDocument>();
 let events: EventDocument[] = [];
 let joined: EventDocument[] = [];
+let coverage: CoverageReport;
+let alerts: { rule: { id: string; title: string; level: string }; host_name: string }[] = [];
 
 async function bulkIndex(actions: IndexAction[]): Promise<void> {
   await bulkIndexLines(engine, actions.flatMap((a) => [{ index: { _index: a.index, _id: a.id } }, a.doc]));
@@ -72,7 +84,12 @@ async function bulkIndex(actions: IndexAction[]): Promise<void> {
 beforeAll(async () => {
   // 2,000-document bulks: on a loaded 2-core CI machine the engine can take longer than the 30 s default.
   engine = createEngine({ kind: "opensearch", url: serviceEndpoints().engineUrl, requestTimeoutMs: 180_000 });
-  await engine.request({ method: "DELETE", path: "/helk-events-*,helk-process-network-*", query: { expand_wildcards: "all" }, ignore: [404] });
+  await engine.request({
+    method: "DELETE",
+    path: `/helk-events-*,helk-process-network-*,helk-alerts-*,${STATE_INDEX},${RULES_ALIAS}*`,
+    query: { expand_wildcards: "all" },
+    ignore: [404],
+  });
   await installTemplates(engine);
 
   const model = await loadAttackBundle(attackBundlePath());
@@ -97,10 +114,24 @@ beforeAll(async () => {
 
   // The ATT&CK part's own indexing and coverage scoring, over what was just indexed.
   await indexAttackModel(engine, model);
-  const report = computeCoverage(model, lookup, await eventSourceCountsFromEngine(engine), await observedTechniquesFromEngine(engine));
-  await indexCoverage(engine, report);
+  coverage = computeCoverage(model, lookup, await eventSourceCountsFromEngine(engine), await observedTechniquesFromEngine(engine));
+  await indexCoverage(engine, coverage);
   await engine.request({ method: "POST", path: "/helk-mitre-attack,helk-attack-coverage/_refresh" });
-}, 600_000);
+
+  // The detections part's own conversion and scheduler, with one SigmaHQ rule, write the alerts.
+  const reports = await convertRules({ sources: [sharedSigmaArchive()], selection: { levels: ["high"], tags: ["attack.t1059.001"] } });
+  await installRules(engine, detectionRules(reports.filter((r) => r.id === empireLaunchRule), lookup));
+  const run = await new DetectionScheduler(engine, { settleMs: 0 }).runOnce();
+  expect(run).toMatchObject({ rules: 1, errors: [] });
+  await engine.request({ method: "POST", path: "/helk-alerts-*/_refresh" });
+  const found = await engine.request<{ hits: { hits: { _source: (typeof alerts)[number] }[] } }>({
+    method: "POST",
+    path: "/helk-alerts-*/_search",
+    body: { size: 1000, _source: ["rule", "host_name"] },
+  });
+  alerts = found.body.hits.hits.map((h) => h._source);
+  console.log(`alerts: ${alerts.length} from rule ${empireLaunchRule}`);
+}, 900_000);
 afterAll(() => engine?.close());
 
 const panels = dashboards.flatMap((d) => d.panels);
@@ -118,11 +149,52 @@ describe("dashboard panel queries against the real OpenSearch", () => {
     expect(events.filter((e) => e.mitre_technique_id !== undefined).length).toBeGreaterThan(10);
   });
 
-  it.each(panels.map((p) => [p.id, p] as const))("%s returns rows with data", async (_id, p) => {
-    const rows = await runPanel(engine, p);
-    console.log(`panel ${p.id}: ${rows.length} rows`);
-    expect(rows.length).toBeGreaterThan(0);
-    expect(hasData(rows)).toBe(true);
+  it("returns data for every panel of every dashboard (listing the panels that return none)", async () => {
+    const empty: string[] = [];
+    for (const p of panels) {
+      const rows = await runPanel(engine, p);
+      console.log(`panel ${p.id}: ${rows.length} rows`);
+      if (!hasData(rows)) empty.push(p.id);
+    }
+    expect(empty).toEqual([]);
+  });
+
+  it("logon panels count the enriched 4624 logons by type and the 4625 failures by reason", async () => {
+    const security = (id: number) => events.filter((e) => e.channel === "Security" && e.event_id === id);
+    const types = await runPanel(engine, panel("helk-logon-types"));
+    expect(new Map(types.map((r) => [r.label, r.count]))).toEqual(tally(security(4624).map((e) => `${e.logon_type} ${e.logon_type_description}`)));
+    const reasons = await runPanel(engine, panel("helk-logon-failure-reasons"));
+    expect(security(4625).length).toBeGreaterThan(0);
+    expect(new Map(reasons.map((r) => [r.label, r.count]))).toEqual(tally(security(4625).map((e) => String(e.logon_status_description))));
+  });
+
+  it("PowerShell panels count the script blocks (4104) per host and the module logging commands (4103)", async () => {
+    const powershell = (id: number) => events.filter((e) => e.channel === "Microsoft-Windows-PowerShell/Operational" && e.event_id === id);
+    const perHost = await runPanel(engine, panel("helk-powershell-script-blocks-by-host"));
+    expect(new Map(perHost.map((r) => [r.label, r.count]))).toEqual(tally(powershell(4104).map((e) => e.host_name)));
+    const commands = await runPanel(engine, panel("helk-powershell-commands"));
+    const commandCounts = tally(powershell(4103).flatMap((e) => (typeof e.powershell_command_name === "string" ? [e.powershell_command_name] : [])));
+    expect(commands.map((r) => r.count)).toEqual(topCounts(commandCounts, 20));
+    for (const r of commands) expect(r.count).toBe(commandCounts.get(String(r.label)));
+  });
+
+  it("lists the ATT&CK groups and software that use the observed techniques, by how many of them", async () => {
+    const observed = coverage.techniques.filter((t) => t.observedCount > 0);
+    expect(observed.length).toBeGreaterThan(0);
+    for (const [id, names] of [["helk-attack-groups", observed.flatMap((t) => t.groupNames)], ["helk-attack-software", observed.flatMap((t) => t.softwareNames)]] as const) {
+      const rows = (await runPanel(engine, panel(id))) as unknown as { key: string; techniques: { value: number } }[];
+      const uses = tally(names);
+      const expected = [...uses].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1)).slice(0, 25);
+      expect(rows.map((r) => [r.key, r.techniques.value]), id).toEqual(expected);
+    }
+  });
+
+  it("alerts panels show the alerts the scheduler wrote", async () => {
+    expect(alerts.length).toBeGreaterThan(0);
+    const byRule = await runPanel(engine, panel("helk-alerts-rules"));
+    expect(new Map(byRule.map((r) => [r.label, r.count]))).toEqual(tally(alerts.map((a) => `${a.rule.level} · ${a.rule.title}`)));
+    const table = await runPanel(engine, panel("helk-alerts-table"));
+    expect(table.map((r) => r["rule.id"])).toEqual(alerts.map(() => empireLaunchRule));
   });
 
   it("top hosts and parent → child pairs count what the enriched documents hold", async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { dashboards, dataViews } from "../../dashboards/definitions.ts";
+import { dataViews } from "../../dashboards/data-views.ts";
+import { dashboards } from "../../dashboards/definitions.ts";
 import { savedObjects } from "../../dashboards/generate.ts";
 import type { DashboardsProduct } from "../../dashboards/model.ts";
 import {
   dashboardPanelLinks,
   parseNdjson,
+  searchSourceIndexRef,
   toNdjson,
   unresolvedReferences,
   type SavedObject,
@@ -67,6 +69,21 @@ describe.each(products)("saved objects for %s", (product) => {
           ? (o.attributes.state as { query: unknown }).query
           : JSON.parse((o.attributes.kibanaSavedObjectMeta as { searchSourceJSON: string }).searchSourceJSON).query;
       expect(query).toEqual({ query: panel.filter, language: "lucene" });
+    }
+  });
+
+  it("saves the common pivots as saved searches: host, user, process GUID, command line fingerprint", () => {
+    const pivots: Record<string, string> = {
+      "helk-host-timeline": "host_name",
+      "helk-user-activity": "user_name",
+      "helk-process-events-by-guid": "process_guid",
+      "helk-command-lines-by-fingerprint": "command_line_fingerprint",
+    };
+    for (const [id, field] of Object.entries(pivots)) {
+      const search = objects.find((o) => o.id === id);
+      expect(search?.type, id).toBe("search");
+      expect(search!.attributes.columns, id).toContain(field);
+      expect(search!.references).toEqual([{ name: searchSourceIndexRef, type: "index-pattern", id: "helk-events" }]);
     }
   });
 

@@ -65,9 +65,9 @@ describe("detection coverage layers", () => {
   const report: CoverageReport = {
     attackVersion: "18.1",
     techniques: [
-      { technique: technique("T1059"), score: 50, analyticsTotal: 2, analyticsCovered: ["AN1"], presentSources: [], observedCount: 0 },
-      { technique: technique("T1003"), score: 0, analyticsTotal: 1, analyticsCovered: [], presentSources: [], observedCount: 0 },
-      { technique: technique("T1105"), score: 100, analyticsTotal: 1, analyticsCovered: ["AN2"], presentSources: [], observedCount: 0 },
+      { technique: technique("T1059"), score: 50, analyticsTotal: 2, analyticsCovered: ["AN1"], presentSources: [], observedCount: 0, groupNames: [], softwareNames: [] },
+      { technique: technique("T1003"), score: 0, analyticsTotal: 1, analyticsCovered: [], presentSources: [], observedCount: 0, groupNames: [], softwareNames: [] },
+      { technique: technique("T1105"), score: 100, analyticsTotal: 1, analyticsCovered: ["AN2"], presentSources: [], observedCount: 0, groupNames: [], softwareNames: [] },
     ],
     eventSources: [],
     unknownObserved: new Map(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NXLOG_ENVELOPE } from "../../enrichment/transforms/shape.ts";
+import { NXLOG_ENVELOPE } from "../../lib/contract/shipper-events.ts";
 import { enriched, enrichedInEveryShape, expectDataKept, realEvent, realEvents, winlogbeat7 } from "./channel-samples.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NXLOG_ENVELOPE } from "../../enrichment/transforms/shape.ts";
+import { NXLOG_ENVELOPE } from "../../lib/contract/shipper-events.ts";
 import { enriched, enrichedInEveryShape, expectDataKept, realEvent, winlogbeat7 } from "./channel-samples.ts";
 
 /**
@@ -29,38 +29,42 @@ const logonId = (hex: unknown) => `0x${Number.parseInt(String(hex).slice(2), 16)
 describe("Security logon events", () => {
   it("4624 logon: target account as the user, logon type and its name, source address, yes/no codes translated", async () => {
     const { raw, doc } = await security(SMB, 4624);
-    expect(doc.action).toBe("logon");
-    expect(doc.user_name).toBe(raw.TargetUserName);
-    expect(doc.target_user_sid).toBe(raw.TargetUserSid);
-    expect(doc.target_logon_id).toBe(logonId(raw.TargetLogonId));
-    expect(doc.user_logon_id).toBe(doc.target_logon_id);
-    expect(doc.logon_type).toBe(3);
-    expect(doc.logon_type_description).toBe("Network");
-    expect(doc.src_ip).toBe(raw.IpAddress);
-    expect(doc.src_ip_type).toBe("private");
-    expect(doc.logon_authentication_package).toBe("Kerberos");
-    expect(doc.logon_impersonation_level).toBe("%%1833");
-    expect(doc.logon_impersonation_level_description).toBe("Impersonation");
-    expect(doc.logon_elevated_token_description).toBe("Yes");
-    expect(doc.logon_virtual_account_description).toBe("No");
-    expect(doc.subject_user_sid).toBe("S-1-0-0");
+    expect(doc).toMatchObject({
+      action: "logon",
+      user_name: raw.TargetUserName,
+      target_user_sid: raw.TargetUserSid,
+      target_logon_id: logonId(raw.TargetLogonId),
+      user_logon_id: logonId(raw.TargetLogonId),
+      logon_type: 3,
+      logon_type_description: "Network",
+      src_ip: raw.IpAddress,
+      src_ip_type: "private",
+      logon_authentication_package: "Kerberos",
+      logon_impersonation_level: "%%1833",
+      logon_impersonation_level_description: "Impersonation",
+      logon_elevated_token_description: "Yes",
+      logon_virtual_account_description: "No",
+      subject_user_sid: "S-1-0-0",
+    });
   });
 
   it("4625 failed logon: status, sub-status and failure reason kept as codes with their meaning", async () => {
     const { raw, doc } = await security(LOGGING, 4625);
-    expect(doc.action).toBe("logon_failed");
-    expect(doc.user_name).toBe(raw.TargetUserName);
-    expect(doc.subject_user_name).toBe(raw.SubjectUserName);
-    expect(doc.logon_status).toBe(raw.Status);
-    expect(doc.logon_status_description).toBe("Invalid logon type");
-    expect(doc.logon_sub_status).toBe("0x0");
-    expect(doc.logon_sub_status_description).toBe("Success");
-    expect(doc.logon_failure_reason_description).toBe("An error occurred during logon");
-    expect(doc.logon_type_description).toBe("CachedInteractive");
-    expect(doc.src_ip).toBe("::1");
-    expect(doc.src_ip_type).toBe("loopback");
-    expect(doc.src_hostname).toBe(raw.WorkstationName);
-    expect(doc.process_path).toBe(raw.ProcessName);
+    expect(doc).toMatchObject({
+      action: "logon_failed",
+      user_name: raw.TargetUserName,
+      subject_user_name: raw.SubjectUserName,
+      logon_status: raw.Status,
+      logon_status_description: "Invalid logon type",
+      logon_sub_status: "0x0",
+      logon_sub_status_description: "Success",
+      logon_failure_reason_description: "An error occurred during logon",
+      logon_type_description: "CachedInteractive",
+      src_ip: "::1",
+      src_ip_type: "loopback",
+      src_hostname: raw.WorkstationName,
+      process_path: raw.ProcessName,
+    });
   });
 
   it("4634 logoff and 4672 special privileges", async () => {

@@ -1,3 +1,4 @@
+import { SYSMON_EVENT_TYPES } from "../../../lib/contract/shipper-events.ts";
 import type { EventDocument } from "../normalize.ts";
 import { channel, coded, type EventData, type EventMapping, type FieldRule, flag, integer, logonId, text } from "./fields.ts";
 import { DNS_QUERY_STATUS, PROCESS_ACCESS_RIGHTS } from "./tables.ts";
@@ -47,12 +48,9 @@ function baseNames(pairs: ReadonlyArray<readonly [string, string]>) {
 const withFileName = baseNames([["file_path", "file_name"]]);
 
 /**
- * Sysmon's own `EventType` (registry and WMI events). nxlog writes it over its own top-level `EventType`,
- * so in nxlog's flat events it sits among the envelope fields: taken from there (into the field and back into
- * `event_data`, where the other shippers have it) when it has a Sysmon value.
+ * Sysmon's own `EventType` (registry and WMI events), which nxlog leaves among its envelope fields: taken from
+ * there (into the field and back into `event_data`, where the other shippers have it) when it has a Sysmon value.
  */
-export const SYSMON_EVENT_TYPES = /^(?:(?:Create|Delete|Rename)Key|(?:Create|Set|Delete)Value|Wmi(?:Filter|Consumer|Binding)Event)$/;
-
 function eventTypeFromEnvelope(field: string) {
   return (_data: EventData, doc: EventDocument): void => {
     const shipped = doc.envelope.EventType;
