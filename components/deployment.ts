@@ -1,5 +1,6 @@
 import { publishedHost, type HelkConfig } from "./config.ts";
 import { dashboardsComponent, type DashboardsEndpoint } from "./dashboards.ts";
+import { detectionsComponent } from "./detections.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
 import { engineComponent } from "./engine.ts";
@@ -52,6 +53,7 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
     kafka: kafka.endpoint,
     engine: engine.endpoint,
     dashboards: dashboards?.endpoint ?? null,
+    detections: config.detections,
   });
   const jobNames = new Set(jobs.map((job) => job.name));
   const present = (...names: string[]) => names.filter((name) => jobNames.has(name));
@@ -69,7 +71,16 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
     ? jupyterComponent({ settings: config.jupyter, kafka: kafka.endpoint, engine: engine.endpoint, topology })
     : null;
 
-  const services = [kafka, engine, dashboards, enrichment, jupyter].flatMap((c) => (c ? [c.spec] : []));
+  const detections = config.detections.enabled
+    ? detectionsComponent({
+        settings: config.detections,
+        enrichment: config.enrichment,
+        engine: engine.endpoint,
+        after: present(SETUP_JOBS.detectionRules),
+      })
+    : null;
+
+  const services = [kafka, engine, dashboards, enrichment, jupyter, detections].flatMap((c) => (c ? [c.spec] : []));
   return {
     services,
     jobs,

@@ -6,7 +6,7 @@ import * as geoipEnv from "../lib/contract/geoip-env.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import * as kafkaEnv from "../lib/contract/kafka-env.ts";
 import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
-import type { HostFileMount, ServiceSpec, Topology } from "./model.ts";
+import { nodeFetchCheck, type HostFileMount, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the enrichment component. */
 export interface EnrichmentArgs {
@@ -57,11 +57,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
     ports: [{ name: "http", port: ENRICHMENT_PORT, ...(settings.port === null ? {} : { publish: settings.port }) }],
     volumes: [],
     health: {
-      command: [
-        "node",
-        "-e",
-        `fetch('http://127.0.0.1:${ENRICHMENT_PORT}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-      ],
+      command: nodeFetchCheck(ENRICHMENT_PORT, "/readyz"),
       needs: "node (the service's own runtime)",
       intervalSeconds: 10,
       timeoutSeconds: 5,

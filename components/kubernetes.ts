@@ -153,7 +153,7 @@ class ChartRenderer {
   }
 
   private container(spec: Workload): kplus.ContainerProps {
-    // An assertion: attackSourceProblems (components/config/rules.ts) refuses host files off docker with the users' message.
+    // An assertion: the config rules (dockerHostOnly, components/config/rules.ts) refuse host files off docker with the users' message.
     if (spec.hostFiles?.length) throw new Error(`${spec.name}: host files reached the kubernetes renderer; the config rules should have refused them`);
     const { env, command } = this.containerEnv(spec);
     const cpu = kplus.Cpu.millis(Math.round(spec.resources.cpu * 1000));

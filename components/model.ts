@@ -190,3 +190,8 @@ export function quantityToMiB(quantity: string): number {
 export function tcpCheck(port: number): string[] {
   return ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`];
 }
+
+/** A GET of `path` on the container's own port with node's fetch: succeeds on a 2xx answer (needs node). */
+export function nodeFetchCheck(port: number, path: string): string[] {
+  return ["node", "-e", `fetch('http://127.0.0.1:${port}${path}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
+}

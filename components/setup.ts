@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { HelkConfig } from "./config.ts";
 import type { DashboardsEndpoint } from "./dashboards.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
@@ -18,6 +19,8 @@ export interface SetupArgs {
   engine: EngineEndpoint;
   /** The dashboards UI, or null when disabled (no engine-security or import job then). */
   dashboards: DashboardsEndpoint | null;
+  /** `helk:detections`: the detection rules job runs when enabled. */
+  detections: HelkConfig["detections"];
 }
 
 /** Job names other components wait for. */
@@ -27,6 +30,7 @@ export const SETUP_JOBS = {
   indexTemplates: "setup-index-templates",
   attackLoad: "setup-attack-load",
   dashboardsImport: "setup-dashboards-import",
+  detectionRules: "setup-detection-rules",
 } as const;
 
 /** argv that runs the `helk` CLI inside the project image (its WORKDIR is the project root). */
@@ -43,7 +47,10 @@ export function helkCommand(...args: string[]): string[] {
  * - ATT&CK load: `helk attack load` (HELK_ATTACK_BUNDLE, HELK_ATTACK_SHA256 and the bundle file mount as the
  *   enrichment service gets them, {@link attackSource});
  * - dashboards import: `helk dashboards import` (HELK_DASHBOARDS_KIND, HELK_DASHBOARDS_URL, and the engine
- *   superuser as HELK_DASHBOARDS_USERNAME/PASSWORD when security is on; waits up to 10 minutes for the UI).
+ *   superuser as HELK_DASHBOARDS_USERNAME/PASSWORD when security is on; waits up to 10 minutes for the UI);
+ * - detection rules (`helk:detections.enabled`): `helk detections convert --install` converts the configured Sigma
+ *   rules with the image's pySigma environment and deploys the runnable ones to helk-detection-rules, with their
+ *   ATT&CK context from the same bundle as the ATT&CK load job ({@link detectionRulesCommand}).
  * Every job also gets the engine client env (HELK_ENGINE_KIND/URL/USERNAME/PASSWORD).
  */
 export function setupJobs(args: SetupArgs): JobSpec[] {
@@ -115,6 +122,20 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
         attack.hostFiles,
       ),
     );
+  if (args.detections.enabled) {
+    const rules = detectionRuleSources(args.detections);
+    jobs.push(
+      job(
+        SETUP_JOBS.detectionRules,
+        "DetectionRulesJob",
+        detectionRulesCommand(args.detections, rules.paths),
+        { ...engineClient, ...attack.env },
+        ["engine"],
+        settings.indexTemplates ? [SETUP_JOBS.indexTemplates] : [],
+        [...attack.hostFiles, ...rules.hostFiles],
+      ),
+    );
+  }
   if (settings.dashboardsImport && dashboards)
     jobs.push(
       job(
@@ -126,4 +147,37 @@ export function setupJobs(args: SetupArgs): JobSpec[] {
       ),
     );
   return jobs;
+}
+
+/** Where `helk:detections.ruleFiles` appear inside the rules job (each under its own name). */
+export const SIGMA_MOUNT_DIR = "/mnt/helk/sigma";
+
+/** Where the rules job writes its per-rule conversion report (its log carries the counts). */
+export const DETECTION_REPORT_PATH = "/tmp/detections-report.jsonl";
+
+/** The rule sources as the job sees them: in-image paths as given, host files at their read-only mounts. */
+export function detectionRuleSources(settings: HelkConfig["detections"]): { paths: string[]; hostFiles: HostFileMount[] } {
+  const hostFiles = settings.ruleFiles.map((hostPath) => ({ hostPath, mountPath: `${SIGMA_MOUNT_DIR}/${posix.basename(hostPath)}` }));
+  return { paths: [...settings.rules, ...hostFiles.map((file) => file.mountPath)], hostFiles };
+}
+
+/**
+ * `helk detections convert` over exactly the configured sources (`--no-shared`: the image has no shared data) and
+ * selection, deploying the runnable rules (`--install`).
+ */
+export function detectionRulesCommand(settings: HelkConfig["detections"], sources: string[]): string[] {
+  return helkCommand(
+    "detections",
+    "convert",
+    "--no-shared",
+    "--rules",
+    ...sources,
+    "--level",
+    ...settings.levels,
+    ...(settings.statuses ? ["--status", ...settings.statuses] : []),
+    ...(settings.tags ? ["--tag", ...settings.tags] : []),
+    "--install",
+    "--report",
+    DETECTION_REPORT_PATH,
+  );
 }

@@ -7,6 +7,7 @@ import { loadAttackBundle, loadDefaultAttackBundle } from "../attack/bundle.ts";
 import { computeCoverage, eventSourceCountsFromEngine } from "../attack/coverage.ts";
 import { coverageLayer } from "../attack/layer.ts";
 import { AttackLookup } from "../attack/lookup.ts";
+import { serviceFromEnv } from "../lib/contract/detections-env.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
 import { createEngine } from "../lib/engine.ts";
 import { startHttp } from "../enrichment/http.ts";
@@ -109,7 +110,8 @@ export function registerDetectionsCommands(program: Command): void {
     .option("--http-port <port>", "port of /healthz and /metrics on HELK_HTTP_HOST (127.0.0.1)", (v) => Number(v), 8081)
     .action(async (flags: { interval: number; once: boolean; httpPort: number }) => {
       const log = pino({ name: "helk-detections" });
-      const engine = createEngine(engineEnv.fromEnv());
+      const settings = serviceFromEnv();
+      const engine = createEngine(settings.engine);
       const registry = new Registry();
       const scheduler = new DetectionScheduler(engine, { intervalMs: flags.interval, log, registry });
       if (flags.once) {
@@ -118,7 +120,7 @@ export function registerDetectionsCommands(program: Command): void {
         await engine.close();
         return;
       }
-      const http = await startHttp(process.env.HELK_HTTP_HOST ?? "127.0.0.1", flags.httpPort, { readiness: async () => ({ ready: true }) }, registry, log);
+      const http = await startHttp(settings.httpHost, flags.httpPort, { readiness: async () => ({ ready: true }) }, registry, log);
       scheduler.start();
       await new Promise<void>((resolveStop) => process.once("SIGTERM", resolveStop).once("SIGINT", resolveStop));
       await scheduler.stop();

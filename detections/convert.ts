@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { z } from "zod";
+import { SIGMA_LEVELS, SIGMA_STATUSES } from "../lib/contract/detections-env.ts";
 import { dataDir, projectRoot } from "../lib/data.ts";
 import type { EngineKind } from "../lib/engine.ts";
 import { ensureVenv } from "../lib/python-venv.ts";
@@ -20,8 +21,8 @@ export function converterRequirements(): string[] {
 
 /** Which rules to convert and run: empty lists select everything. */
 export const ruleSelectionSchema = z.strictObject({
-  levels: z.array(z.enum(["informational", "low", "medium", "high", "critical"])).default([]),
-  statuses: z.array(z.enum(["stable", "test", "experimental", "deprecated", "unsupported"])).default([]),
+  levels: z.array(z.enum(SIGMA_LEVELS)).default([]),
+  statuses: z.array(z.enum(SIGMA_STATUSES)).default([]),
   /** Sigma tags such as `attack.credential-access` or `attack.t1003.001`; a rule needs one of them. */
   tags: z.array(z.string().min(1)).default([]),
 });

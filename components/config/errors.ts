@@ -17,6 +17,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case "unrecognized_keys":
       return issue.keys.map((k) => `${keyPath([...issue.path, k])} is not a known setting`).join("; ");
     case "too_small":
+      if (issue.origin === "array") return `${key} must list at least ${issue.minimum}, got ${Array.isArray(issue.input) ? issue.input.length : got}`;
       return `${key} must be >= ${issue.minimum}, got ${got}`;
     case "too_big":
       return `${key} must be <= ${issue.maximum}, got ${got}`;

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { CredentialKey } from "../../lib/contract/env.ts";
 import { keyPath } from "./errors.ts";
 import { engineSecurityOn, matchingDashboards, type HelkConfig } from "./resolve.ts";
@@ -49,7 +50,7 @@ export function crossFieldProblems(config: ParsedConfig): string[] {
         "is required on target kubernetes when helk:credentials.generate is false",
       );
   }
-  problems.push(...attackSourceProblems(config), ...geoipProblems(config));
+  problems.push(...attackSourceProblems(config), ...geoipProblems(config), ...detectionRuleProblems(config));
   if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
     problem(
       ["engine", "nodes"],
@@ -83,15 +84,45 @@ function attackSourceProblems(config: ParsedConfig): string[] {
   const download = attackBundle !== undefined && /^https?:/.test(attackBundle);
   if (attackBundleFile !== undefined && attackBundle !== undefined)
     problems.push(`${key("attackBundleFile")} and ${key("attackBundle")} are both set; give one ATT&CK bundle source`);
-  if (attackBundleFile !== undefined && config.target !== "docker")
+  if (attackBundleFile !== undefined)
     problems.push(
-      `${key("attackBundleFile")} is a file on the Docker host and only works with target docker; on ${config.target} ` +
-        `give ${key("attackBundle")} (an https URL, with ${key("attackSha256")}, or a path inside your enrichment image)`,
+      ...dockerHostOnly(config, `${key("attackBundleFile")} is a file`, `${key("attackBundle")} (an https URL, with ${key("attackSha256")}, or a path inside your enrichment image)`),
     );
   if (download && attackSha256 === undefined)
     problems.push(`${key("attackSha256")} is required when ${key("attackBundle")} is an http(s) URL (nothing is downloaded unverified), got none`);
   if (!download && attackSha256 !== undefined)
     problems.push(`${key("attackSha256")} is only used with an http(s) ${key("attackBundle")}; remove it or set that URL`);
+  return problems;
+}
+
+/**
+ * Files of the Docker host are bind-mounted into containers: a Kubernetes pod cannot see them. `subject` says what
+ * the setting is ("helk:x.y is a file"), `instead` what to give on other targets.
+ */
+function dockerHostOnly(config: ParsedConfig, subject: string, instead: string): string[] {
+  if (config.target === "docker") return [];
+  return [`${subject} on the Docker host and only works with target docker; on ${config.target} give ${instead}`];
+}
+
+/** The Sigma rules of the rules job: at least one source while enabled, host files on docker only, one mount each. */
+function detectionRuleProblems(config: ParsedConfig): string[] {
+  const { enabled, rules, ruleFiles } = config.detections;
+  const key = (name: string) => keyPath(["detections", name]);
+  const problems: string[] = [];
+  if (enabled && rules.length + ruleFiles.length === 0)
+    problems.push(
+      `${key("rules")} or ${key("ruleFiles")} must name at least one Sigma rule archive (.tar.gz) or folder while ` +
+        `${key("enabled")} is true: the rules job converts only what they name (e.g. ruleFiles: ` +
+        `[/absolute/path/sigmahq-rules-windows.tar.gz] on docker, or rules: [<path inside your enrichment image>])`,
+    );
+  if (ruleFiles.length > 0)
+    problems.push(...dockerHostOnly(config, `${key("ruleFiles")} lists files`, `${key("rules")} (paths inside your enrichment image)`));
+  const names = ruleFiles.map((path) => posix.basename(path));
+  const repeated = [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+  if (repeated.length > 0)
+    problems.push(
+      `${key("ruleFiles")} must end in distinct names (each is mounted under its own name in the rules job), got ${repeated.map((n) => JSON.stringify(n)).join(", ")} more than once`,
+    );
   return problems;
 }
 

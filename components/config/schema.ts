@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SIGMA_LEVELS, SIGMA_STATUSES, type SigmaLevel } from "../../lib/contract/detections-env.ts";
 import { DEFAULT_CONSUMER_GROUP, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../../lib/contract/names.ts";
 
 /**
@@ -186,6 +187,45 @@ const jupyter = section({
   port: publishedPort(8888),
 });
 
+/** An absolute path; `what` names in the message what it must be the path of. */
+const absolutePath = (what: string) =>
+  z.string().superRefine((path, ctx) => {
+    if (!path.startsWith("/")) ctx.addIssue({ code: "custom", message: `must be the absolute path of ${what}, got ${JSON.stringify(path)}` });
+  });
+
+const sigmaRules = "a Sigma rule archive (.tar.gz) or a folder of .yml rules";
+
+const detections = section({
+  /**
+   * Convert Sigma rules and run them (issue 16): the setup job `setup-detection-rules` and the `detections`
+   * service, both from the enrichment image. Default false.
+   */
+  enabled: z.boolean().default(false),
+  /** Rule archives or folders inside the enrichment image (one that carries them, as e2e's does). */
+  rules: z.array(absolutePath(`${sigmaRules} inside the enrichment image`)).default([]),
+  /**
+   * Rule archives or folders on the Docker host (your own rules), bind-mounted read-only into the rules job
+   * (docker target only; readable by uid 1000).
+   */
+  ruleFiles: z.array(absolutePath(`${sigmaRules} on the Docker host (it is bind-mounted into the rules job)`)).default([]),
+  /** Rule levels deployed. Default ["high", "critical"]. */
+  levels: z
+    .array(z.enum(SIGMA_LEVELS))
+    .min(1)
+    .default((): SigmaLevel[] => ["high", "critical"]),
+  /** Only rules with one of these Sigma tags (`attack.t1003.001`, `attack.credential-access`); default: any. */
+  tags: z
+    .array(z.string().regex(/^[a-z0-9_-]+\.[a-z0-9._-]+$/i, 'must be a Sigma tag like "attack.t1003.001" or "attack.credential-access"'))
+    .min(1)
+    .optional(),
+  /** Only rules of these statuses; default: any. */
+  statuses: z.array(z.enum(SIGMA_STATUSES)).min(1).optional(),
+  /** Seconds between two runs of the deployed rules. Default 10. */
+  intervalSeconds: z.number().int().min(1).max(3600).default(10),
+  /** Of the detections service. */
+  resources: resources(0.25, "384Mi"),
+});
+
 const setup = section({
   /** Create the Kafka topics (`helk kafka ensure-topics`). Default true. */
   kafkaTopics: z.boolean().default(true),
@@ -252,6 +292,7 @@ export const helkConfigSchema = z
     dashboards,
     enrichment,
     jupyter,
+    detections,
     setup,
     credentials,
     kubernetes,

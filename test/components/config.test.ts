@@ -27,6 +27,14 @@ describe("helk config schema", () => {
     ]);
     expect(config.ports.bindAddress).toBe("127.0.0.1");
     expect(config.credentials.generate).toBe(true);
+    expect(config.detections).toEqual({
+      enabled: false,
+      rules: [],
+      ruleFiles: [],
+      levels: ["high", "critical"],
+      intervalSeconds: 10,
+      resources: { cpu: 0.25, memory: "384Mi" },
+    });
   });
 
   it("matches the dashboards UI and security default to the engine", () => {
@@ -145,6 +153,40 @@ describe("invalid configs fail with one message naming each key", () => {
       { target: "docker", enrichment: { attackBundleFile: "/srv/a.json", attackSha256: "a".repeat(64) } },
       ["helk:enrichment.attackSha256 is only used with an http(s) helk:enrichment.attackBundle"],
     ],
+    [
+      "detections enabled without rules",
+      { target: "docker", detections: { enabled: true } },
+      ["helk:detections.rules or helk:detections.ruleFiles must name at least one Sigma rule archive (.tar.gz) or folder while helk:detections.enabled is true"],
+    ],
+    [
+      "relative detection rule paths",
+      { target: "docker", detections: { rules: ["sigma/rules"], ruleFiles: ["/srv/sigma.tar.gz", "my-rules"] } },
+      [
+        'helk:detections.rules[0] must be the absolute path of a Sigma rule archive (.tar.gz) or a folder of .yml rules inside the enrichment image, got "sigma/rules"',
+        'helk:detections.ruleFiles[1] must be the absolute path of a Sigma rule archive (.tar.gz) or a folder of .yml rules on the Docker host (it is bind-mounted into the rules job), got "my-rules"',
+      ],
+    ],
+    [
+      "detection rule files on kubernetes",
+      { target: "kubernetes", detections: { enabled: true, ruleFiles: ["/srv/sigma.tar.gz"] } },
+      ["helk:detections.ruleFiles lists files on the Docker host and only works with target docker; on kubernetes give helk:detections.rules (paths inside your enrichment image)"],
+    ],
+    [
+      "detection rule files mounted under one name",
+      { target: "docker", detections: { enabled: true, ruleFiles: ["/srv/a/rules.tar.gz", "/srv/b/rules.tar.gz"] } },
+      ['helk:detections.ruleFiles must end in distinct names (each is mounted under its own name in the rules job), got "rules.tar.gz" more than once'],
+    ],
+    [
+      "unknown detection level, status and tag",
+      { target: "docker", detections: { levels: ["hihg"], statuses: ["beta"], tags: ["T1003"] } },
+      [
+        'helk:detections.levels[0] must be one of "informational", "low", "medium", "high", "critical", got "hihg"',
+        'helk:detections.statuses[0] must be one of "stable", "test", "experimental", "deprecated", "unsupported", got "beta"',
+        'helk:detections.tags[0] must be a Sigma tag like "attack.t1003.001" or "attack.credential-access", got "T1003"',
+      ],
+    ],
+    ["no detection level", { target: "docker", detections: { levels: [] } }, ["helk:detections.levels must list at least 1, got 0"]],
+    ["detection interval of 0 s", { target: "docker", detections: { intervalSeconds: 0 } }, ["helk:detections.intervalSeconds must be >= 1, got 0"]],
     [
       "relative GeoIP database file",
       { target: "docker", enrichment: { geoip: { cityDatabaseFile: "GeoLite2-City.mmdb" } } },

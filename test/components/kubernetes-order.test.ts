@@ -28,6 +28,7 @@ describe("start order on Kubernetes", () => {
     ["cluster stack", cluster],
     ["smallest kubernetes config", parseHelkConfig({ target: "kubernetes" })],
     ["no UI, no Jupyter", parseHelkConfig({ target: "kubernetes", dashboards: { enabled: false }, jupyter: { enabled: false } })],
+    ["detections on", parseHelkConfig({ target: "kubernetes", detections: { enabled: true, rules: ["/opt/helk/sigma/rules"] } })],
   ])("%s: depends-on names objects of the same bundle from earlier waves", (_, config) => {
     const manifests = synthesizeManifests(config) as any[];
     const byRef = new Map(manifests.map((m) => [refOf(m), m]));
@@ -71,6 +72,22 @@ describe("start order on Kubernetes", () => {
         verbs: ["get"],
       },
     ]);
+  });
+
+  it("orders the detection rules Job after the index templates and holds the detections service until it completed", () => {
+    const config = parseHelkConfig({ target: "kubernetes", detections: { enabled: true, rules: ["/opt/helk/sigma/sigmahq-rules-windows.tar.gz"] } });
+    const waves = startWaves(describeKubernetesDeployment(config));
+    expect([waves.get("setup-index-templates"), waves.get("setup-detection-rules"), waves.get("detections")]).toEqual([1, 2, 3]);
+    const manifests = synthesizeManifests(config) as any[];
+    const object = (kind: string, name: string) => manifests.find((m) => m.kind === kind && m.metadata.name === name);
+    const job = object("Job", "helk-setup-detection-rules");
+    expect(job.metadata.annotations[DEPENDS_ON].split(",")).toContain("batch/namespaces/helk/Job/helk-setup-index-templates");
+    expect(job.spec.template.spec.initContainers[0].command.slice(-3)).toEqual(["setup", "wait-jobs", "helk-setup-index-templates"]);
+    const service = object("Deployment", "helk-detections");
+    expect(service.metadata.annotations[SYNC_WAVE]).toBe("3");
+    expect(service.metadata.annotations[DEPENDS_ON].split(",")).toContain("batch/namespaces/helk/Job/helk-setup-detection-rules");
+    expect(service.spec.template.spec.initContainers[0].command.slice(-3)).toEqual(["setup", "wait-jobs", "helk-setup-detection-rules"]);
+    expect(object("Role", "helk-setup-reader").rules[0].resourceNames).toContain("helk-setup-detection-rules");
   });
 
   it("adds no reader and no init container when no workload waits for a Job", () => {

@@ -56,6 +56,35 @@ describe("platform-neutral model", () => {
     expect(model.endpoints).toMatchObject({ dashboards: null, enrichment: null, jupyter: null });
   });
 
+  it("adds the detection rules job and the detections service only when detections are enabled", () => {
+    const workloads = (model: ReturnType<typeof docker>) => [...model.services, ...model.jobs].map((w) => w.name);
+    expect(workloads(docker({})).filter((name) => name.includes("detection"))).toEqual([]);
+
+    const model = docker({
+      enrichment: { attackBundleFile: "/srv/attack/enterprise-attack-18.1.json" },
+      detections: { enabled: true, rules: ["/opt/helk/sigma/rules.tar.gz"], ruleFiles: ["/srv/own-rules"], levels: ["critical"], tags: ["attack.t1003.001"], intervalSeconds: 30 },
+    });
+    const attackLoad = model.jobs.find((j) => j.name === "setup-attack-load")!;
+    const rulesJob = model.jobs.find((j) => j.name === "setup-detection-rules")!;
+    // What the ATT&CK load job gets (engine client, bundle env and its mount), plus the host rule folder.
+    expect(rulesJob.env).toEqual(attackLoad.env);
+    expect(rulesJob.hostFiles).toEqual([...attackLoad.hostFiles!, { hostPath: "/srv/own-rules", mountPath: "/mnt/helk/sigma/own-rules" }]);
+    expect(rulesJob.image).toEqual(service(model, "enrichment").image);
+    expect(rulesJob.after).toEqual(["setup-index-templates"]);
+    expect(rulesJob.command.slice(4)).toEqual([
+      "detections", "convert", "--no-shared", "--rules", "/opt/helk/sigma/rules.tar.gz", "/mnt/helk/sigma/own-rules",
+      "--level", "critical", "--tag", "attack.t1003.001", "--install", "--report", "/tmp/detections-report.jsonl",
+    ]);
+
+    const detections = service(model, "detections");
+    expect(detections.command!.slice(4)).toEqual(["detections", "run", "--interval", "30000", "--http-port", "8081"]);
+    expect(detections).toMatchObject({ uses: ["engine"], after: ["setup-detection-rules"], ports: [{ name: "http", port: 8081 }], external: false });
+    expect(detections.health.command.join(" ")).toContain("http://127.0.0.1:8081/healthz");
+    const order = startOrder(model).map((w) => w.name);
+    expect(order.indexOf("setup-index-templates")).toBeLessThan(order.indexOf("setup-detection-rules"));
+    expect(order.indexOf("setup-detection-rules")).toBeLessThan(order.indexOf("detections"));
+  });
+
   it("resolves instance host names per platform", () => {
     expect(dockerTopology("helk").instanceHost("kafka", 1)).toBe("helk-kafka-1");
     const k8s = kubernetesTopology("helk", "soc");

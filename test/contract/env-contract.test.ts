@@ -10,6 +10,7 @@ import { helkCommand } from "../../components/setup.ts";
 import { loadStackConfig, stacksDir } from "../../components/stack-file.ts";
 import { enrichmentEnvSchema } from "../../enrichment/config.ts";
 import { attackLoadEnvSchema } from "../../lib/contract/attack-env.ts";
+import { detectionRulesJobEnvSchema, detectionsServiceEnvSchema } from "../../lib/contract/detections-env.ts";
 import { engineEnvSchema, engineEnvShape } from "../../lib/contract/engine-env.ts";
 import { notebookKafkaEnvShape, topicsJobEnvSchema } from "../../lib/contract/kafka-env.ts";
 import { dashboardsImportEnvSchema, engineSecurityEnvSchema } from "../../lib/contract/setup-env.ts";
@@ -20,19 +21,24 @@ import { dashboardsImportEnvSchema, engineSecurityEnvSchema } from "../../lib/co
  */
 const runtimeSchemas: Record<string, z.ZodObject> = {
   enrichment: enrichmentEnvSchema,
+  detections: detectionsServiceEnvSchema,
   jupyter: z.object({ ...notebookKafkaEnvShape, ...engineEnvShape }),
   "setup kafka-topics": topicsJobEnvSchema,
   "setup engine-security": engineSecurityEnvSchema,
   "setup index-templates": engineEnvSchema,
   "attack load": attackLoadEnvSchema,
   "dashboards import": dashboardsImportEnvSchema,
+  "detections convert": detectionRulesJobEnvSchema,
 };
 
 function runtimeOf(workload: Workload): string {
   if (workload.kind === "service") return workload.name;
   const prefix = helkCommand();
   expect(workload.command.slice(0, prefix.length), `${workload.name} runs the helk CLI`).toEqual(prefix);
-  return workload.command.slice(prefix.length).join(" ");
+  const args = workload.command.slice(prefix.length);
+  // The subcommand: the words before the first option.
+  const firstOption = args.findIndex((arg) => arg.startsWith("-"));
+  return args.slice(0, firstOption < 0 ? undefined : firstOption).join(" ");
 }
 
 /** The `HELK_*` env of the first instance as the container sees it (credentials as a placeholder value). */
@@ -65,6 +71,12 @@ const variants: Record<string, object> = {
   "secured opensearch (https)": { target: "docker", engine: { kind: "opensearch", security: true } },
   "secured elasticsearch with kibana": { target: "docker", engine: { kind: "elasticsearch", security: true } },
   "three-node kubernetes": { target: "kubernetes", kafka: { brokers: 3 }, engine: { nodes: 3 } },
+  "detections on a secured engine, rules from the host": {
+    target: "docker",
+    engine: { kind: "opensearch", security: true },
+    enrichment: { attackBundleFile: "/srv/attack/enterprise-attack-18.1.json" },
+    detections: { enabled: true, ruleFiles: ["/srv/sigma/rules.tar.gz"] },
+  },
   "GeoIP databases on docker": {
     target: "docker",
     enrichment: { geoip: { cityDatabaseFile: "/srv/geoip/GeoLite2-City.mmdb", asnDatabaseFile: "/srv/geoip/GeoLite2-ASN.mmdb" } },
@@ -101,6 +113,16 @@ describe("the contract check", () => {
   it("fails on a missing required variable", () => {
     const { HELK_ENGINE_URL: _dropped, ...env } = renderedEnv(attackLoad);
     expect(contractProblems(attackLoad, env)).toEqual([expect.stringContaining("HELK_ENGINE_URL")]);
+  });
+
+  it("checks the detections service and rules job against their own schemas (the job's subcommand without its options)", () => {
+    const detections = model(parseHelkConfig(variants["detections on a secured engine, rules from the host"]));
+    const service = detections.services.find((s) => s.name === "detections")!;
+    const rulesJob = detections.jobs.find((j) => j.name === "setup-detection-rules")!;
+    expect(runtimeOf(rulesJob)).toBe("detections convert");
+    expect(contractProblems(service, { ...renderedEnv(service), HELK_HTTP_PORT: "8081" })).toEqual([expect.stringContaining("HELK_HTTP_PORT")]);
+    const { HELK_ATTACK_BUNDLE: bundle } = renderedEnv(rulesJob);
+    expect(bundle).toBe("/mnt/helk/attack/enterprise-attack-18.1.json");
   });
 
   it("fails on a workload that gets HELK_* variables but has no runtime schema", () => {

@@ -1,5 +1,7 @@
+import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadStackConfig } from "../../components/stack-file.ts";
+import { sharedSigmaArchive } from "../../detections/convert.ts";
 import { KAFKA_VERSION } from "../../harness/kafka.ts";
 import { OPENSEARCH_VERSION } from "../../harness/opensearch.ts";
 
@@ -24,6 +26,12 @@ describe("stacks/Pulumi.e2e.yaml", () => {
     expect(config.enrichment.baseImage).toMatch(/^helk-local\/node:20\.\d+\.\d+-/);
     expect(config.enrichment.attackBundle).toMatch(/^\/opt\/helk\/attack\/[^/]+\.json\.gz$/);
     expect(config.setup.attackLoad).toBe(true);
+  });
+
+  it("converts and runs the SigmaHQ rules archive where the e2e enrichment base image carries it (lab/images.sh)", () => {
+    expect(config.detections.enabled).toBe(true);
+    expect(config.detections.rules).toEqual([`/opt/helk/sigma/${basename(sharedSigmaArchive())}`]);
+    expect(config.detections.ruleFiles).toEqual([]);
   });
 
   it("publishes on loopback, off the lab's default ports", () => {
