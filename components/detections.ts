@@ -2,7 +2,7 @@ import type { HelkConfig } from "./config.ts";
 import * as detectionsEnv from "../lib/contract/detections-env.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import { enrichmentImage } from "./enrichment.ts";
-import { nodeFetchCheck, type ServiceSpec } from "./model.ts";
+import { nodeServiceHealth, type ServiceSpec } from "./model.ts";
 import { helkCommand } from "./setup.ts";
 
 /** Arguments of the detections component. */
@@ -37,14 +37,7 @@ export function detectionsComponent(args: DetectionsArgs): { spec: ServiceSpec }
     env: detectionsEnv.toServiceEnv(engine),
     ports: [{ name: "http", port: DETECTIONS_PORT }],
     volumes: [],
-    health: {
-      command: nodeFetchCheck(DETECTIONS_PORT, "/healthz"),
-      needs: "node (the service's own runtime)",
-      intervalSeconds: 10,
-      timeoutSeconds: 5,
-      retries: 12,
-      startPeriodSeconds: 30,
-    },
+    health: nodeServiceHealth(DETECTIONS_PORT, "/healthz"),
     resources: settings.resources,
     replicas: 1,
     stateful: false,

@@ -6,7 +6,7 @@ import * as geoipEnv from "../lib/contract/geoip-env.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import * as kafkaEnv from "../lib/contract/kafka-env.ts";
 import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
-import { nodeFetchCheck, type HostFileMount, type ServiceSpec, type Topology } from "./model.ts";
+import { nodeServiceHealth, type HostFileMount, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the enrichment component. */
 export interface EnrichmentArgs {
@@ -56,14 +56,7 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
     },
     ports: [{ name: "http", port: ENRICHMENT_PORT, ...(settings.port === null ? {} : { publish: settings.port }) }],
     volumes: [],
-    health: {
-      command: nodeFetchCheck(ENRICHMENT_PORT, "/readyz"),
-      needs: "node (the service's own runtime)",
-      intervalSeconds: 10,
-      timeoutSeconds: 5,
-      retries: 12,
-      startPeriodSeconds: 30,
-    },
+    health: nodeServiceHealth(ENRICHMENT_PORT, "/readyz"),
     resources: settings.resources,
     replicas: settings.replicas,
     stateful: false,

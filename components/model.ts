@@ -195,3 +195,15 @@ export function tcpCheck(port: number): string[] {
 export function nodeFetchCheck(port: number, path: string): string[] {
   return ["node", "-e", `fetch('http://127.0.0.1:${port}${path}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
 }
+
+/** Health of our own Node services (the enrichment image): its HTTP endpoint, two minutes to come up. */
+export function nodeServiceHealth(port: number, path: string): HealthCheck {
+  return {
+    command: nodeFetchCheck(port, path),
+    needs: "node (the service's own runtime)",
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    retries: 12,
+    startPeriodSeconds: 30,
+  };
+}

@@ -263,3 +263,15 @@ export function nextCheckpoint(events: readonly MatchedEvent[], start: number, w
   const last = Date.parse(events[events.length - 1]!.indexedAt);
   return first === last ? last + 1 : last;
 }
+
+/** The earliest checkpoint of any rule (epoch ms; 0 before the first run): every event indexed before it was searched by every rule. */
+export async function searchedUntil(engine: Engine): Promise<number> {
+  await engine.request({ method: "POST", path: `/${STATE_INDEX}/_refresh`, ignore: [404] });
+  const { status, body } = await engine.request<{ aggregations: { low: { value: number | null } } }>({
+    method: "POST",
+    path: `/${STATE_INDEX}/_search`,
+    body: { size: 0, aggs: { low: { min: { field: "checkpoint" } } } },
+    ignore: [404],
+  });
+  return status === 404 ? 0 : (body.aggregations.low.value ?? 0);
+}

@@ -15,7 +15,7 @@ import { SETUP_JOBS } from "../components/setup.ts";
 import { instanceName, workloadName } from "../components/names.ts";
 import { ALERTS_INDEX_PREFIX } from "../detections/alerts.ts";
 import { RULES_ALIAS, type DetectionRule } from "../detections/rules.ts";
-import { STATE_INDEX } from "../detections/scheduler.ts";
+import { searchedUntil } from "../detections/scheduler.ts";
 import { Enricher } from "../enrichment/transforms/index.ts";
 import { recording, recordingLines } from "../lib/datasets.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
@@ -309,14 +309,7 @@ const ALERTS = `${ALERTS_INDEX_PREFIX}*`;
 /** Where the detections service is: alerts so far, and the earliest time up to which every deployed rule searched. */
 async function detectionProgress(engine: Engine): Promise<{ alerts: number; searchedUntil: number }> {
   await engine.request({ method: "POST", path: `/${ALERTS}/_refresh` });
-  await engine.request({ method: "POST", path: `/${STATE_INDEX}/_refresh`, ignore: [404] });
-  const { status, body } = await engine.request<{ aggregations: { low: { value: number | null } } }>({
-    method: "POST",
-    path: `/${STATE_INDEX}/_search`,
-    body: { size: 0, aggs: { low: { min: { field: "checkpoint" } } } },
-    ignore: [404],
-  });
-  return { alerts: await documentCount(engine, ALERTS), searchedUntil: status === 404 ? 0 : (body.aggregations.low.value ?? 0) };
+  return { alerts: await documentCount(engine, ALERTS), searchedUntil: await searchedUntil(engine) };
 }
 
 const describeProgress = (p: { alerts: number; searchedUntil: number }): string =>

@@ -4,7 +4,7 @@ import { AttackLookup } from "../../attack/lookup.ts";
 import { convertRules, sharedSigmaArchive, summarize } from "../../detections/convert.ts";
 import { rulesByTechnique } from "../../detections/layer.ts";
 import { detectionRules, installRules, RULES_ALIAS, type DetectionRule } from "../../detections/rules.ts";
-import { DetectionScheduler, STATE_INDEX } from "../../detections/scheduler.ts";
+import { DetectionScheduler, searchedUntil, STATE_INDEX } from "../../detections/scheduler.ts";
 import { Enricher } from "../../enrichment/transforms/index.ts";
 import { attackBundlePath } from "../../lib/data.ts";
 import { recording, recordingEvents } from "../../lib/datasets.ts";
@@ -74,17 +74,6 @@ async function deleteIndices(engine: Engine, patterns: string[]): Promise<void> 
   }
 }
 
-/** The earliest checkpoint of any rule (epoch ms): every event indexed before it has been searched by every rule. */
-async function slowestCheckpoint(engine: Engine): Promise<number> {
-  await engine.request({ method: "POST", path: `/${STATE_INDEX}/_refresh`, ignore: [404] });
-  const { status, body } = await engine.request<{ aggregations: { low: { value: number | null } } }>({
-    method: "POST",
-    path: `/${STATE_INDEX}/_search`,
-    body: { size: 0, aggs: { low: { min: { field: "checkpoint" } } } },
-    ignore: [404],
-  });
-  return status === 404 ? 0 : (body.aggregations.low.value ?? 0);
-}
 
 async function lastIndexedAt(engine: Engine): Promise<number> {
   await engine.request({ method: "POST", path: "/helk-events-*/_refresh" });
@@ -132,7 +121,7 @@ describe("Sigma detections over replayed Security-Datasets recordings", () => {
     expect(replayed.produced).toBeGreaterThanOrEqual(expected.size);
     await waitFor(async () => (await countDocs(engine, "helk-events-*")) >= expected.size, 420_000, async () => `indexed ${await countDocs(engine, "helk-events-*")} of ${expected.size}:\n${service.logTail()}`);
     const indexedUntil = await lastIndexedAt(engine);
-    await waitFor(async () => (await slowestCheckpoint(engine)) > indexedUntil, 300_000, async () => `rules searched up to ${new Date(await slowestCheckpoint(engine)).toISOString()}, events indexed until ${new Date(indexedUntil).toISOString()}`);
+    await waitFor(async () => (await searchedUntil(engine)) > indexedUntil, 300_000, async () => `rules searched up to ${new Date(await searchedUntil(engine)).toISOString()}, events indexed until ${new Date(indexedUntil).toISOString()}`);
     await sleep(1_000);
 
     const alerts = await allDocs<Alert>(engine, "helk-alerts-*", ["rule", "attack", "matched_event_ids", "event_count", "first_indexed_at", "detected_at", "host_name"]);
