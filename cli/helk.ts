@@ -4,6 +4,7 @@ import { registerSmokeCommands } from "../smoke/cli.ts";
 import { registerAttackCommands } from "../attack/cli.ts";
 import { registerDashboardsCommands } from "../dashboards/cli.ts";
 import { registerSetupCommands } from "../setup/commands.ts";
+import { registerRetentionCommands } from "../setup/retention.ts";
 import { registerEnrichmentCommands } from "../enrichment/cli.ts";
 import { registerDetectionsCommands } from "../detections/cli.ts";
 
@@ -13,6 +14,7 @@ registerAttackCommands(program);
 registerSmokeCommands(program);
 registerDashboardsCommands(program);
 registerSetupCommands(program);
+registerRetentionCommands(program);
 registerEnrichmentCommands(program);
 registerDetectionsCommands(program);
 

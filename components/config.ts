@@ -12,7 +12,7 @@ export { HelkConfigError } from "./config/errors.ts";
 export { CONFIG_NAMESPACE, helkSettings } from "./config/pulumi-keys.ts";
 export { CREDENTIAL_SETTINGS, credentialProblems, missingAttackSource } from "./config/rules.ts";
 export { matchingDashboards, publishedHost, type HelkConfig } from "./config/resolve.ts";
-export { helkConfigSchema, type HelkConfigInput, type KafkaTopic, type SecretValue } from "./config/schema.ts";
+export { helkConfigSchema, type HelkConfigInput, type SecretValue } from "./config/schema.ts";
 
 /** Validates a whole deployment (the `helk:` keys without their prefix, as nested objects). */
 export function parseHelkConfig(raw: unknown): HelkConfig {

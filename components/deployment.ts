@@ -7,14 +7,18 @@ import { engineComponent } from "./engine.ts";
 import { enrichmentComponent, type EnrichmentEndpoint } from "./enrichment.ts";
 import { jupyterComponent, type JupyterEndpoint } from "./jupyter.ts";
 import { kafkaComponent } from "./kafka.ts";
-import type { JobSpec, ServiceSpec, Topology, Workload } from "./model.ts";
+import type { JobSpec, ScheduledJobSpec, ServiceSpec, Topology, Workload } from "./model.ts";
 import { transportTlsSecretName } from "./names.ts";
+import { retentionComponent } from "./retention.ts";
 import { SETUP_JOBS, setupJobs } from "./setup.ts";
 
 /** The whole deployment, platform-neutral: what the renderers turn into Docker or Kubernetes resources. */
 export interface DeploymentModel {
   services: ServiceSpec[];
+  /** One-shot setup jobs. */
   jobs: JobSpec[];
+  /** Upkeep run on a schedule (the retention job). */
+  scheduledJobs: ScheduledJobSpec[];
   /** Endpoints inside the stack (host names of the target's topology). */
   endpoints: {
     kafka: KafkaEndpoint;
@@ -80,10 +84,15 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
       })
     : null;
 
+  const retention = config.retention.enabled
+    ? retentionComponent({ settings: config.retention, enrichment: config.enrichment, engine: engine.endpoint })
+    : null;
+
   const services = [kafka, engine, dashboards, enrichment, jupyter, detections].flatMap((c) => (c ? [c.spec] : []));
   return {
     services,
     jobs,
+    scheduledJobs: retention ? [retention.spec] : [],
     endpoints: {
       kafka: kafka.endpoint,
       engine: engine.endpoint,
@@ -94,9 +103,14 @@ export function describeDeployment(config: HelkConfig, topology: Topology): Depl
   };
 }
 
+/** Every workload of the deployment: services, setup jobs, scheduled jobs. */
+export function allWorkloads(model: DeploymentModel): Workload[] {
+  return [...model.services, ...model.jobs, ...model.scheduledJobs];
+}
+
 /** Workloads in an order where everything a workload uses or waits for comes before it. */
 export function startOrder(model: DeploymentModel): Workload[] {
-  const all: Workload[] = [...model.services, ...model.jobs];
+  const all = allWorkloads(model);
   const byName = new Map(all.map((w) => [w.name, w]));
   const ordered: Workload[] = [];
   const visiting = new Set<string>();

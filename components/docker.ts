@@ -9,6 +9,7 @@ import {
   type CredentialKey,
   type EnvValue,
   type ImageSpec,
+  type ScheduledJobSpec,
   type ServiceSpec,
   type Topology,
   type Workload,
@@ -16,7 +17,7 @@ import {
 import { instanceName, instanceVolumeName, networkName, workloadName } from "./names.ts";
 
 /** Pulumi type tokens of a workload's component, by kind: part of every URN under it, so never derived from a title. */
-const DOCKER_WORKLOAD_TYPES = { service: "helk:docker:Service", job: "helk:docker:Job" } as const;
+const DOCKER_WORKLOAD_TYPES = { service: "helk:docker:Service", job: "helk:docker:Job", "scheduled-job": "helk:docker:ScheduledJob" } as const;
 
 /** Container names on the stack's network: `<prefix>-<workload>-<ordinal>`, alias `<prefix>-<workload>`. */
 export function dockerTopology(prefix: string): Topology {
@@ -161,8 +162,10 @@ export class DockerWorkload extends pulumi.ComponentResource {
               },
               { parent: this },
             )
-          : // A job runs once: attach waits for it to exit, mustRun=false accepts that it then stays stopped.
-            new docker.Container(containerName, { ...common, restart: "no", attach: true, logs: true, mustRun: false }, { parent: this });
+          : workload.kind === "scheduled-job"
+            ? new docker.Container(containerName, { ...common, ...scheduledArgs(workload) }, { parent: this })
+            : // A job runs once: attach waits for it to exit, mustRun=false accepts that it then stays stopped.
+              new docker.Container(containerName, { ...common, restart: "no", attach: true, logs: true, mustRun: false }, { parent: this });
       this.containers.push(container);
     }
     if (workload.kind === "job") {
@@ -196,6 +199,28 @@ export function succeededJob(name: string, container: docker.Container): pulumi.
       ].join("\n"),
     );
   });
+}
+
+/**
+ * A scheduled job on Docker: one long-running container whose `sh` runs the command at start and then every
+ * `everyHours` hours; a failed run is logged and retried at the next. Nothing waits for it (no health check).
+ */
+function scheduledArgs(job: ScheduledJobSpec): Partial<docker.ContainerArgs> {
+  const [entrypoint, ...args] = repeatEvery(job);
+  return { restart: "unless-stopped", entrypoints: [entrypoint!], command: args };
+}
+
+/** argv of a `sh` loop running `job.command` now and every `everyHours` hours (passed as arguments: nothing to quote). */
+export function repeatEvery(job: ScheduledJobSpec): string[] {
+  const script = [
+    // `sleep & wait`: a stop signal ends the wait at once, where a plain sleep would hold it for hours.
+    "trap 'exit 0' TERM INT",
+    "while :; do",
+    `  "$@" || echo "${job.name}: run failed (exit $?); next run in ${job.everyHours} h" >&2`,
+    `  sleep ${job.everyHours * 3600} & wait $!`,
+    "done",
+  ].join("\n");
+  return ["sh", "-c", script, job.name, ...job.command];
 }
 
 function serviceArgs(service: ServiceSpec, ordinal: number, args: DockerWorkloadArgs): Partial<docker.ContainerArgs> {

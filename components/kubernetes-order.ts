@@ -1,4 +1,4 @@
-import { startOrder, type DeploymentModel } from "./deployment.ts";
+import { allWorkloads, startOrder, type DeploymentModel } from "./deployment.ts";
 import { SERVICE_ACCOUNT_DIR } from "../setup/job-wait.ts";
 import type { Workload } from "./model.ts";
 import { setupReaderName, workloadName } from "./names.ts";
@@ -32,13 +32,14 @@ type Manifest = Record<string, any>;
  * only read those Jobs (mounted into the init container alone; the pod keeps automounting off).
  */
 export function addStartOrder(objects: Manifest[], model: DeploymentModel, prefix: string, namespace: string): Manifest[] {
-  const workloads = [...model.services, ...model.jobs];
+  const workloads = allWorkloads(model);
   const byName = new Map(workloads.map((w) => [w.name, w]));
   const byObjectName = new Map(workloads.map((w) => [workloadName(prefix, w.name), w]));
   const waves = startWaves(model);
   const resourceName = (name: string) => workloadName(prefix, name);
   const ref = (w: Workload) => {
-    const [group, kind] = w.kind === "job" ? ["batch", "Job"] : ["apps", w.stateful ? "StatefulSet" : "Deployment"];
+    const [group, kind] =
+      w.kind === "job" ? ["batch", "Job"] : w.kind === "scheduled-job" ? ["batch", "CronJob"] : ["apps", w.stateful ? "StatefulSet" : "Deployment"];
     return `${group}/namespaces/${namespace}/${kind}/${resourceName(w.name)}`;
   };
   const waited = [...new Set(workloads.flatMap((w) => w.after))].map(resourceName);
@@ -75,7 +76,7 @@ export function addStartOrder(objects: Manifest[], model: DeploymentModel, prefi
   };
 
   const ordered = objects.map((object) => {
-    if (!["StatefulSet", "Deployment", "Job"].includes(object.kind)) return object;
+    if (!["StatefulSet", "Deployment", "Job", "CronJob"].includes(object.kind)) return object;
     const workload = byObjectName.get(object.metadata.name);
     if (!workload) return object;
     const dependsOn = [...workload.uses, ...workload.after].map((dep) => ref(byName.get(dep)!));
@@ -85,12 +86,17 @@ export function addStartOrder(objects: Manifest[], model: DeploymentModel, prefi
       [SYNC_WAVE]: String(waves.get(workload.name)),
       ...(dependsOn.length > 0 ? { [DEPENDS_ON]: dependsOn.join(",") } : {}),
     };
-    if (workload.after.length > 0) waitForJobs(object.spec.template.spec, jobContainer(workload.after[0]!), workload.after.map(resourceName), reader);
+    if (workload.after.length > 0) waitForJobs(podSpecOf(object), jobContainer(workload.after[0]!), workload.after.map(resourceName), reader);
     return object;
   });
   // Right after the Namespace: `kubectl apply` creates in file order, and pods need their ServiceAccount.
   const namespaceAt = ordered.findIndex((o) => o.kind === "Namespace");
   return [...ordered.slice(0, namespaceAt + 1), ...readerObjects, ...ordered.slice(namespaceAt + 1)];
+}
+
+/** The pod template's spec of a workload object (a CronJob's is inside its Job template). */
+function podSpecOf(object: Manifest): Manifest {
+  return object.kind === "CronJob" ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec;
 }
 
 /** An init container like the Job's own (image, user, security context) that waits for `jobs`. */

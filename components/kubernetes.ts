@@ -1,9 +1,20 @@
-import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
+import { ApiObject, App, Chart, Cron, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import type { HelkConfig } from "./config.ts";
-import { describeDeployment, type DeploymentModel } from "./deployment.ts";
+import { allWorkloads, describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { addStartOrder } from "./kubernetes-order.ts";
-import { KUBERNETES_POLICY, ORDINAL, quantityToMiB, startupDeadlineSeconds, type EnvValue, type JobSpec, type ServiceSpec, type Topology, type Workload } from "./model.ts";
+import {
+  KUBERNETES_POLICY,
+  ORDINAL,
+  quantityToMiB,
+  startupDeadlineSeconds,
+  type EnvValue,
+  type JobSpec,
+  type ScheduledJobSpec,
+  type ServiceSpec,
+  type Topology,
+  type Workload,
+} from "./model.ts";
 import { defaultDenyPolicyName, headlessServiceName, ingressPolicyName, instanceName, volumeClaimName, workloadName } from "./names.ts";
 
 /** Env var holding the pod's own name; `$(HELK_POD_NAME)` in other env values is expanded by the kubelet. */
@@ -44,6 +55,7 @@ export function synthesizeManifests(config: HelkConfig): Record<string, unknown>
   const renderer = new ChartRenderer(chart, config, model);
   for (const service of model.services) renderer.service(service);
   for (const job of model.jobs) renderer.job(job);
+  for (const job of model.scheduledJobs) renderer.scheduledJob(job);
   renderer.networkPolicies();
   const objects = chart.toJson().map((object: Record<string, any>) => finishObject(object, renderer.claimTemplates));
   return addStartOrder(objects, model, config.name, config.kubernetes.namespace);
@@ -152,6 +164,23 @@ class ChartRenderer {
     job.addContainer(this.container(spec));
   }
 
+  /** A CronJob at minute 0 of every `everyHours`-th hour; a run still going at the next schedule point is not doubled. */
+  scheduledJob(spec: ScheduledJobSpec): void {
+    const cron = new kplus.CronJob(this.chart, spec.name, {
+      metadata: { name: workloadName(this.prefix, spec.name) },
+      podMetadata: { labels: this.labels(spec.name) },
+      select: false,
+      automountServiceAccountToken: false,
+      securityContext: podSecurity(spec),
+      schedule: Cron.schedule({ minute: "0", hour: spec.everyHours === 1 ? "*" : `*/${spec.everyHours}` }),
+      concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+      startingDeadline: Duration.seconds(KUBERNETES_POLICY.scheduledJobStartingDeadlineSeconds),
+      backoffLimit: KUBERNETES_POLICY.scheduledJobBackoffLimit,
+    });
+    cron.select(kplus.LabelSelector.of({ labels: this.labels(spec.name) }));
+    cron.addContainer(this.container(spec));
+  }
+
   private container(spec: Workload): kplus.ContainerProps {
     // An assertion: the config rules (dockerHostOnly, components/config/rules.ts) refuse host files off docker with the users' message.
     if (spec.hostFiles?.length) throw new Error(`${spec.name}: host files reached the kubernetes renderer; the config rules should have refused them`);
@@ -174,7 +203,7 @@ class ChartRenderer {
         allowPrivilegeEscalation: false,
       },
     };
-    if (spec.kind === "job") return props;
+    if (spec.kind !== "service") return props;
     const health = spec.health;
     const firstPort = spec.ports[0]!.port;
     const probe = { periodSeconds: Duration.seconds(health.intervalSeconds), timeoutSeconds: Duration.seconds(health.timeoutSeconds) };
@@ -272,7 +301,7 @@ class ChartRenderer {
       selector: kplus.Pods.all(this.chart, "all-pods"),
       ingress: { default: kplus.NetworkPolicyTrafficDefault.DENY },
     });
-    const workloads: Workload[] = [...this.model.services, ...this.model.jobs];
+    const workloads = allWorkloads(this.model);
     for (const service of this.model.services) {
       const ports = service.ports.map((p) => kplus.NetworkPolicyPort.tcp(p.port));
       const rules: kplus.NetworkPolicyRule[] = workloads

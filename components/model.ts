@@ -24,6 +24,10 @@ export const KUBERNETES_POLICY = {
   livenessFailures: 6,
   /** Retries of a Job's pod (with the cluster's backoff) before the Job fails: servers it configures may start after it. */
   jobBackoffLimit: 10,
+  /** Retries of one run of a scheduled job: the next run comes anyway. */
+  scheduledJobBackoffLimit: 2,
+  /** Seconds after a schedule point within which a missed run still starts (cdk8s-plus's default of 10 s skips runs whenever the controller is a little late). */
+  scheduledJobStartingDeadlineSeconds: 600,
 } as const;
 
 export interface PortSpec {
@@ -139,7 +143,20 @@ export interface JobSpec extends WorkloadBase {
   command: string[];
 }
 
-export type Workload = ServiceSpec | JobSpec;
+/**
+ * A job run again and again, for upkeep (the retention job): nothing waits for it, and a failed run is retried at the
+ * next one. Kubernetes: a CronJob at minute 0 of every `everyHours`-th hour (UTC by default). Docker: one container that
+ * runs the command at start and then every `everyHours` hours (in a `sh` loop: the image needs `sh`), restarted
+ * unless stopped.
+ */
+export interface ScheduledJobSpec extends WorkloadBase {
+  kind: "scheduled-job";
+  command: string[];
+  /** Hours between two runs; divides 24, so that a cron schedule can say it. */
+  everyHours: number;
+}
+
+export type Workload = ServiceSpec | JobSpec | ScheduledJobSpec;
 
 /** How workload names resolve to host names on a target platform. */
 export interface Topology {
@@ -169,21 +186,17 @@ export function neededCredentials(workloads: Workload[]): CredentialKey[] {
   return [...keys].sort();
 }
 
-/** Megabytes in a Kubernetes byte quantity, for Docker's memory limit. */
-export function quantityToMiB(quantity: string): number {
+/** Bytes in a Kubernetes byte quantity (`512Mi`, `10Gi`, `1G`). */
+export function quantityToBytes(quantity: string): number {
   const match = /^(\d+)(Ki|Mi|Gi|Ti|K|M|G|T)$/.exec(quantity);
   if (!match) throw new Error(`not a byte quantity: ${quantity}`);
-  const factor: Record<string, number> = {
-    Ki: 1 / 1024,
-    Mi: 1,
-    Gi: 1024,
-    Ti: 1024 * 1024,
-    K: 1000 / 1048576,
-    M: 1e6 / 1048576,
-    G: 1e9 / 1048576,
-    T: 1e12 / 1048576,
-  };
-  return Math.floor(Number(match[1]) * factor[match[2]!]!);
+  const factor: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(match[1]) * factor[match[2]!]!;
+}
+
+/** Megabytes in a Kubernetes byte quantity, for Docker's memory limit. */
+export function quantityToMiB(quantity: string): number {
+  return Math.floor(quantityToBytes(quantity) / 2 ** 20);
 }
 
 /** `bash /dev/tcp` probe: succeeds when something accepts TCP connections on the port (needs bash). */

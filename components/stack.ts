@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { verifiedPinnedBundle } from "../attack/pin.ts";
 import { credentialProblems, HelkConfigError, helkSettings, missingAttackSource, parseHelkConfig, publishedHost, type HelkConfig } from "./config.ts";
 import { Credentials } from "./credentials.ts";
-import { describeDeployment, type DeploymentModel } from "./deployment.ts";
+import { allWorkloads, describeDeployment, type DeploymentModel } from "./deployment.ts";
 import { DockerDeployment, dockerTopology } from "./docker.ts";
 import { describeKubernetesDeployment, synthesizeManifests } from "./kubernetes.ts";
 import { neededCredentials, type CredentialKey } from "./model.ts";
@@ -68,7 +68,7 @@ export class HelkStack extends pulumi.ComponentResource {
     const { config } = args;
     this.model =
       config.target === "docker" ? describeDeployment(config, dockerTopology(config.name)) : describeKubernetesDeployment(config);
-    const needed = neededCredentials([...this.model.services, ...this.model.jobs]);
+    const needed = neededCredentials(allWorkloads(this.model));
     const problems = credentialProblems(config, needed);
     if (problems.length > 0) throw new pulumi.RunError(new HelkConfigError(problems).message);
     const credentials = new Credentials(`${config.name}-credentials`, { settings: config.credentials, needed }, { parent: this });

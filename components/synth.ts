@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { projectRoot } from "../lib/data.ts";
 import { missingAttackSource, type HelkConfig } from "./config.ts";
+import { allWorkloads } from "./deployment.ts";
 import { describeKubernetesDeployment, synthesizeManifests } from "./kubernetes.ts";
 import { neededCredentials } from "./model.ts";
 import { transportTlsSecretName } from "./names.ts";
@@ -37,7 +38,7 @@ export function gitOpsFiles(config: HelkConfig, stack: string): ManifestFile[] {
 
 function secretsReadme(config: HelkConfig, stack: string): string {
   const model = describeKubernetesDeployment(config);
-  const keys = neededCredentials([...model.services, ...model.jobs]);
+  const keys = neededCredentials(allWorkloads(model));
   const ns = config.kubernetes.namespace;
   const lines = [
     `# HELK manifests for stack \`${stack}\``,

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import { ALERTS_INDEX_PREFIX } from "../lib/contract/names.ts";
 import type { Engine } from "../lib/engine.ts";
 import { date, fieldsMapped, keyword } from "../lib/mappings.ts";
 import type { DetectionRule } from "./rules.ts";
 
-export const ALERTS_INDEX_PREFIX = "helk-alerts-";
+export { ALERTS_INDEX_PREFIX };
 
 /** One event a rule matched, as the scheduler read it. */
 export interface MatchedEvent {

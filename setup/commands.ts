@@ -3,7 +3,7 @@ import kafkajs, { Kafka, logLevel } from "kafkajs";
 import { installTemplates } from "../enrichment/templates.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
 import { engineSecurityFromEnv } from "../lib/contract/setup-env.ts";
-import { topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
+import { topicConfigEntries, topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
 import { retry } from "../lib/retry.ts";
 import { inClusterApi, SERVICE_ACCOUNT_DIR, waitForJobs } from "./job-wait.ts";
@@ -24,7 +24,7 @@ async function untilDone<T>(what: string, waitSeconds: number, attempt: () => Pr
   });
 }
 
-/** Creates missing topics, grows partitions and sets retention of existing ones; never deletes. */
+/** Creates missing topics, grows partitions and sets retention (time and size) of existing ones; never deletes. */
 export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitSeconds = DEFAULT_WAIT_SECONDS): Promise<string[]> {
   const kafka = new Kafka({ clientId: "helk-setup", brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
   const admin = kafka.admin();
@@ -32,7 +32,6 @@ export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitS
     await untilDone("kafka", waitSeconds, () => admin.connect());
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
-    const retention = (t: TopicSpec) => ({ name: "retention.ms", value: String(t.retentionHours * 3_600_000) });
     if (missing.length > 0)
       await untilDone("create topics", waitSeconds, () =>
         admin.createTopics({
@@ -41,7 +40,7 @@ export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitS
             topic: t.name,
             numPartitions: t.partitions,
             replicationFactor: t.replicationFactor,
-            configEntries: [retention(t)],
+            configEntries: topicConfigEntries(t),
           })),
         }),
       );
@@ -52,7 +51,7 @@ export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitS
       if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.name, count: t.partitions })) });
       await admin.alterConfigs({
         validateOnly: false,
-        resources: present.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name, configEntries: [retention(t)] })),
+        resources: present.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name, configEntries: topicConfigEntries(t) })),
       });
     }
     return missing.map((t) => t.name);

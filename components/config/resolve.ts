@@ -1,5 +1,7 @@
+import type { TopicSpec } from "../../lib/contract/kafka-env.ts";
+import { quantityToBytes } from "../model.ts";
 import { credentialsSecretName } from "../names.ts";
-import type { KafkaTopic, ParsedConfig } from "./schema.ts";
+import type { ParsedConfig } from "./schema.ts";
 
 const defaultImages = {
   elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:9.1.5",
@@ -13,7 +15,7 @@ export type HelkConfig = Omit<ParsedConfig, "engine" | "dashboards" | "kafka" | 
   kubernetes: ParsedConfig["kubernetes"] & { credentialsSecret: string };
   engine: ParsedConfig["engine"] & { image: string; security: boolean };
   dashboards: ParsedConfig["dashboards"] & { kind: "kibana" | "opensearch-dashboards"; image: string };
-  kafka: Omit<ParsedConfig["kafka"], "topics"> & { topics: KafkaTopic[] };
+  kafka: Omit<ParsedConfig["kafka"], "topics"> & { topics: TopicSpec[] };
 };
 
 /** Host name clients on the Docker host use for published ports: the advertised host, else the bind address. */
@@ -40,10 +42,33 @@ export function resolveConfig(parsed: ParsedConfig): HelkConfig {
     ...parsed,
     kafka: {
       ...parsed.kafka,
-      topics: parsed.kafka.topics.map((t) => ({ ...t, replicationFactor: t.replicationFactor ?? defaultReplication })),
+      topics: parsed.kafka.topics.map((t) => resolveTopic(parsed, t, defaultReplication)),
     },
     engine: { ...parsed.engine, image: parsed.engine.image ?? defaultImages[parsed.engine.kind], security: engineSecurityOn(parsed) },
     dashboards: { ...parsed.dashboards, kind: dashboardsKind, image: parsed.dashboards.image ?? defaultImages[dashboardsKind] },
     kubernetes: { ...parsed.kubernetes, credentialsSecret: parsed.kubernetes.credentialsSecret ?? credentialsSecretName(parsed.name) },
+  };
+}
+
+/** Hours an event topic keeps messages unless `retentionHours` says otherwise. */
+const DEFAULT_TOPIC_RETENTION_HOURS = 168;
+
+/**
+ * A topic as the kafka-topics job creates it: replication defaulted, sizes in bytes, and the dead-letter topic's
+ * retention taken from `helk:retention.deadLetters` (its size spread over the partitions).
+ */
+export function resolveTopic(parsed: ParsedConfig, topic: ParsedConfig["kafka"]["topics"][number], defaultReplication: number): TopicSpec {
+  const deadLetters = topic.name === parsed.kafka.deadLetterTopic ? parsed.retention.deadLetters : undefined;
+  const retentionBytes = deadLetters
+    ? Math.ceil(quantityToBytes(deadLetters.size) / topic.partitions)
+    : topic.retentionSizePerPartition === undefined
+      ? undefined
+      : quantityToBytes(topic.retentionSizePerPartition);
+  return {
+    name: topic.name,
+    partitions: topic.partitions,
+    replicationFactor: topic.replicationFactor ?? defaultReplication,
+    retentionHours: topic.retentionHours ?? (deadLetters ? deadLetters.days * 24 : DEFAULT_TOPIC_RETENTION_HOURS),
+    ...(retentionBytes === undefined ? {} : { retentionBytes }),
   };
 }

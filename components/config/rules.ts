@@ -1,7 +1,10 @@
 import { posix } from "node:path";
 import type { CredentialKey } from "../../lib/contract/env.ts";
+import { formatBytes } from "../../lib/bytes.ts";
+import { partitionCeilingBytes } from "../../lib/contract/kafka-env.ts";
+import { quantityToBytes } from "../model.ts";
 import { keyPath } from "./errors.ts";
-import { engineSecurityOn, matchingDashboards, type HelkConfig } from "./resolve.ts";
+import { engineSecurityOn, matchingDashboards, resolveTopic, type HelkConfig } from "./resolve.ts";
 import type { ParsedConfig } from "./schema.ts";
 
 /** Checks between fields, run once every field is valid on its own (so they never see nonsense values). */
@@ -51,6 +54,7 @@ export function crossFieldProblems(config: ParsedConfig): string[] {
       );
   }
   problems.push(...attackSourceProblems(config), ...geoipProblems(config), ...detectionRuleProblems(config));
+  problems.push(...deadLetterTopicProblems(config), ...engineBudgetProblems(config), ...kafkaBudgetProblems(config));
   if (config.target === "docker" && engine.nodes > 1 && engineSecurityOn(config) && engine.kind === "elasticsearch")
     problem(
       ["engine", "nodes"],
@@ -59,6 +63,77 @@ export function crossFieldProblems(config: ParsedConfig): string[] {
   if (config.target === "docker" && kafka.port !== null && kafka.port + kafka.brokers - 1 > 65535)
     problem(["kafka", "port"], `leaves no room for ${kafka.brokers} published broker ports, got ${kafka.port}`);
   return problems;
+}
+
+/**
+ * Share of the engine's volumes the retention size budgets may take: the engine stops placing shards on a node at
+ * its low disk watermark (85%) and blocks writes at flood stage (95%); the rest holds the small indices (ATT&CK,
+ * rules, coverage) and what is written between two runs of the retention job.
+ */
+export const ENGINE_BUDGET_SHARE = 0.8;
+/** Share of a broker's volume the topics' size budgets may take: the rest is for internal topics and the 5-minute retention checks. */
+export const KAFKA_BUDGET_SHARE = 0.85;
+
+/** The dead-letter topic's retention is `helk:retention.deadLetters`: the topic entry may not say otherwise. */
+function deadLetterTopicProblems(config: ParsedConfig): string[] {
+  const { kafka, retention } = config;
+  const index = kafka.topics.findIndex((t) => t.name === kafka.deadLetterTopic);
+  const topic = kafka.topics[index];
+  if (!topic) return [];
+  const problems: string[] = [];
+  const days = keyPath(["retention", "deadLetters", "days"]);
+  if (topic.retentionHours !== undefined && topic.retentionHours !== retention.deadLetters.days * 24)
+    problems.push(
+      `${keyPath(["kafka", "topics", index, "retentionHours"])} (${topic.retentionHours}) of the dead-letter topic disagrees with ${days} ` +
+        `(${retention.deadLetters.days} days = ${retention.deadLetters.days * 24} h): set the dead letters' retention in ${days} and remove retentionHours from the topic`,
+    );
+  if (topic.retentionSizePerPartition !== undefined)
+    problems.push(
+      `${keyPath(["kafka", "topics", index, "retentionSizePerPartition"])} is not used on the dead-letter topic: set ${keyPath(["retention", "deadLetters", "size"])} (spread over its partitions)`,
+    );
+  return problems;
+}
+
+/** The engine classes' size budgets fit the engine's volumes (all nodes), with the watermarks' headroom. */
+function engineBudgetProblems(config: ParsedConfig): string[] {
+  const { retention, engine } = config;
+  const sized = (["events", "processNetwork", "alerts"] as const).flatMap((name) => {
+    const size = retention[name].size;
+    return size === undefined ? [] : [{ name, size, bytes: quantityToBytes(size) }];
+  });
+  if (sized.length === 0) return [];
+  const total = sized.reduce((sum, c) => sum + c.bytes, 0);
+  const capacity = quantityToBytes(engine.storage) * engine.nodes;
+  if (total <= capacity * ENGINE_BUDGET_SHARE) return [];
+  return [
+    `${keyPath(["retention"])} sizes (${sized.map((c) => `${c.name} ${c.size}`).join(" + ")} = ${formatBytes(total)}) do not fit the engine's volumes: ` +
+      `they may take ${ENGINE_BUDGET_SHARE * 100}% (${formatBytes(capacity * ENGINE_BUDGET_SHARE)}) of ${keyPath(["engine", "storage"])} ${engine.storage} × ` +
+      `${keyPath(["engine", "nodes"])} ${engine.nodes}, since the engine blocks writes at its flood-stage disk watermark; ` +
+      `lower ${keyPath(["retention"])}.<class>.size or raise ${keyPath(["engine", "storage"])}`,
+  ];
+}
+
+/**
+ * The topics' size budgets fit each broker's volume: a broker holds its share of the partition copies (partitions ×
+ * replication / brokers, rounded up), each up to its retention.bytes plus one open segment.
+ */
+function kafkaBudgetProblems(config: ParsedConfig): string[] {
+  const { kafka } = config;
+  const loads = kafka.topics.flatMap((entry) => {
+    const topic = resolveTopic(config, entry, Math.min(3, kafka.brokers));
+    if (topic.retentionBytes === undefined) return [];
+    const copies = Math.ceil((topic.partitions * topic.replicationFactor) / kafka.brokers);
+    return [{ name: topic.name, copies, each: partitionCeilingBytes(topic.retentionBytes) }];
+  });
+  const perBroker = loads.reduce((sum, l) => sum + l.copies * l.each, 0);
+  const volume = quantityToBytes(kafka.storage);
+  if (perBroker <= volume * KAFKA_BUDGET_SHARE) return [];
+  return [
+    `${keyPath(["kafka", "storage"])} ${kafka.storage} is too small for the topics' size budgets: each broker holds up to ${formatBytes(perBroker)} of them ` +
+      `(${loads.map((l) => `${l.name}: ${l.copies} partition cop${l.copies === 1 ? "y" : "ies"} × ${formatBytes(l.each)}`).join("; ")}; ` +
+      `retention.bytes plus one open segment each), over ${KAFKA_BUDGET_SHARE * 100}% (${formatBytes(volume * KAFKA_BUDGET_SHARE)}) of the volume; ` +
+      `lower ${keyPath(["kafka", "topics"])}[].retentionSizePerPartition or ${keyPath(["retention", "deadLetters", "size"])}, or raise ${keyPath(["kafka", "storage"])}`,
+  ];
 }
 
 /** GeoIP databases are host files: docker only, and at least one of them when the key is set. */

@@ -62,10 +62,21 @@ export const topic = z
     partitions: z.number().int().min(1).max(1000).default(3),
     /** Default: min(3, brokers). */
     replicationFactor: z.number().int().min(1).optional(),
-    /** Hours a message is kept; default 168 (7 days). */
-    retentionHours: z.number().int().min(1).default(168),
+    /**
+     * Hours a message is kept (Kafka's retention.ms). Default 168 (7 days); the dead-letter topic's comes from
+     * helk:retention.deadLetters.days.
+     */
+    retentionHours: z.number().int().min(1).optional(),
+    /**
+     * Most bytes one partition keeps (Kafka's retention.bytes; the oldest segments go first), e.g. "1Gi"; unset:
+     * time only. Counted against helk:kafka.storage. The dead-letter topic's comes from helk:retention.deadLetters.size.
+     */
+    retentionSizePerPartition: byteQuantity.optional(),
   })
   .strict();
+
+/** The event topics' default size budget: what the default 5Gi broker volume holds with the dead letters beside. */
+const DEFAULT_EVENT_PARTITION_SIZE = "1Gi";
 
 const kafka = section({
   /** Default `apache/kafka:4.1.1` (the version the tests run) (its env conventions are documented in components/kafka.ts). */
@@ -84,7 +95,13 @@ const kafka = section({
   /** Where events that cannot be processed go. Default "helk-dead-letter". */
   deadLetterTopic: z.string().default(DEFAULT_DEAD_LETTER_TOPIC),
   /** Topics created by the kafka-topics setup job. Default: winlogbeat and helk-dead-letter. */
-  topics: z.array(topic).min(1).prefault([...DEFAULT_EVENT_TOPICS.map((name) => ({ name })), { name: DEFAULT_DEAD_LETTER_TOPIC, partitions: 1 }]),
+  topics: z
+    .array(topic)
+    .min(1)
+    .prefault([
+      ...DEFAULT_EVENT_TOPICS.map((name) => ({ name, retentionSizePerPartition: DEFAULT_EVENT_PARTITION_SIZE })),
+      { name: DEFAULT_DEAD_LETTER_TOPIC, partitions: 1 },
+    ]),
 });
 
 const engine = section({
@@ -239,6 +256,37 @@ const setup = section({
   dashboardsImport: z.boolean().default(true),
 });
 
+/** How long (and optionally how much of) one data class is kept. */
+const retentionClass = (days: number) =>
+  section({
+    /** Days kept besides today: daily indices dated more than this many days before today (UTC) are deleted. */
+    days: z.number().int().min(1).max(36500).default(days),
+    /** Most disk the class may use, e.g. "20Gi" (engine: all copies of its indices); the oldest go first. Default: no limit. */
+    size: byteQuantity.optional(),
+  });
+
+const retention = section({
+  /** Deploy the retention job (`helk retention run`, a CronJob on kubernetes, a looping container on docker). Default true. */
+  enabled: z.boolean().default(true),
+  /** helk-events-YYYY.MM.DD. Default 30 days. */
+  events: retentionClass(30),
+  /** helk-process-network-YYYY.MM.DD. Default 30 days. */
+  processNetwork: retentionClass(30),
+  /** helk-alerts-YYYY.MM.DD (detections). Default 365 days. */
+  alerts: retentionClass(365),
+  /**
+   * The dead-letter topic (Kafka only): its retention.ms, and retention.bytes = size / partitions. Default 14 days,
+   * 512Mi.
+   */
+  deadLetters: section({
+    days: z.number().int().min(1).max(3650).default(14),
+    size: byteQuantity.default("512Mi"),
+  }),
+  /** Hours between two runs of the job (divides 24, so a cron schedule can say it). Default 6. */
+  everyHours: z.literal([1, 2, 3, 4, 6, 8, 12, 24]).default(6),
+  resources: resources(0.25, "384Mi"),
+});
+
 const images = section({
   /** Pull registry images (docker.RemoteImage). false: the images already exist locally (e2e). Default true. */
   pull: z.boolean().default(true),
@@ -294,6 +342,7 @@ export const helkConfigSchema = z
     jupyter,
     detections,
     setup,
+    retention,
     credentials,
     kubernetes,
   })
@@ -304,4 +353,3 @@ export type ParsedConfig = z.output<typeof helkConfigSchema>;
 /** What a stack file may hold (every field optional except target). */
 export type HelkConfigInput = z.input<typeof helkConfigSchema>;
 export type SecretValue = z.output<typeof secretValue>;
-export type KafkaTopic = Required<z.output<typeof topic>>;

@@ -9,10 +9,38 @@ export const topicSpecSchema = z
     partitions: z.number().int().min(1),
     replicationFactor: z.number().int().min(1),
     retentionHours: z.number().int().min(1),
+    /** Kafka's `retention.bytes`: most bytes one partition keeps (oldest segments go first); unset: time only. */
+    retentionBytes: z.number().int().min(1).optional(),
   })
   .strict();
 
 export type TopicSpec = z.output<typeof topicSpecSchema>;
+
+const MiB = 1024 * 1024;
+
+/**
+ * `segment.bytes` of a topic with a size budget: Kafka deletes whole closed segments only, so a partition may hold
+ * its `retention.bytes` plus one segment. A tenth of the budget (within Kafka's 1 MiB minimum and its 1 GiB default)
+ * keeps that overshoot small.
+ */
+export function segmentBytes(retentionBytes: number): number {
+  return Math.min(1024 * MiB, Math.max(MiB, Math.floor(retentionBytes / 10)));
+}
+
+/** Most bytes one partition of a topic with `retention.bytes` may hold on disk: the budget and the open segment. */
+export function partitionCeilingBytes(retentionBytes: number): number {
+  return retentionBytes + segmentBytes(retentionBytes);
+}
+
+/** Kafka topic configs the kafka-topics job sets: retention by time, and by size when the topic has a budget. */
+export function topicConfigEntries(topic: TopicSpec): { name: string; value: string }[] {
+  return [
+    { name: "retention.ms", value: String(topic.retentionHours * 3_600_000) },
+    // -1 (no size limit) written out, so that removing a budget from the config removes it from the topic.
+    { name: "retention.bytes", value: String(topic.retentionBytes ?? -1) },
+    ...(topic.retentionBytes === undefined ? [] : [{ name: "segment.bytes", value: String(segmentBytes(topic.retentionBytes)) }]),
+  ];
+}
 
 /** How clients of ours reach Kafka, as the Kafka component describes it. */
 export interface KafkaEndpoint {

@@ -7,6 +7,8 @@
 export const EVENTS_INDEX_PREFIX = "helk-events-";
 /** Daily indices of joined process/network documents. */
 export const PROCESS_NETWORK_INDEX_PREFIX = "helk-process-network-";
+/** Daily alert indices of the detections service: `helk-alerts-YYYY.MM.DD` of the matched event's day. */
+export const ALERTS_INDEX_PREFIX = "helk-alerts-";
 /** Index templates the setup job installs, by name. */
 export const TEMPLATE_NAMES = { events: "helk-events", processNetwork: "helk-process-network" } as const;
 /** Alias of the ATT&CK knowledge base; the versioned indices behind it are `helk-mitre-attack-<version>-<stamp>`. */

@@ -186,6 +186,10 @@ describe("invalid configs fail with one message naming each key", () => {
       ],
     ],
     ["no detection level", { target: "docker", detections: { levels: [] } }, ["helk:detections.levels must list at least 1, got 0"]],
+    ["retention of 0 days", { target: "docker", retention: { events: { days: 0 } } }, ["helk:retention.events.days must be >= 1, got 0"]],
+    ["retention size that is no size", { target: "docker", retention: { alerts: { size: "20GB" } } }, ['helk:retention.alerts.size must be a size like "512Mi" or "10Gi"']],
+    ["retention interval not dividing a day", { target: "docker", retention: { everyHours: 5 } }, ["helk:retention.everyHours must be one of 1, 2, 3, 4, 6, 8, 12, 24, got 5"]],
+    ["unknown retention class", { target: "docker", retention: { logs: { days: 3 } } }, ["helk:retention.logs is not a known setting"]],
     ["detection interval of 0 s", { target: "docker", detections: { intervalSeconds: 0 } }, ["helk:detections.intervalSeconds must be >= 1, got 0"]],
     [
       "relative GeoIP database file",
@@ -235,6 +239,82 @@ describe("invalid configs fail with one message naming each key", () => {
       '  - helk:engine.image must be pinned to a version, not "latest" (got "x:latest")',
       "  - helk:jupyter.port must be >= 1, got 0",
     ]);
+  });
+});
+
+describe("retention and its budgets", () => {
+  const GiB = 2 ** 30;
+
+  it("defaults to 30 days of events and joins, a year of alerts, two weeks of dead letters, every 6 hours", () => {
+    const { retention, kafka } = parseHelkConfig({ target: "docker" });
+    expect(retention).toMatchObject({
+      enabled: true,
+      events: { days: 30 },
+      processNetwork: { days: 30 },
+      alerts: { days: 365 },
+      deadLetters: { days: 14, size: "512Mi" },
+      everyHours: 6,
+    });
+    expect(kafka.topics).toEqual([
+      { name: "winlogbeat", partitions: 3, replicationFactor: 1, retentionHours: 168, retentionBytes: GiB },
+      { name: "helk-dead-letter", partitions: 1, replicationFactor: 1, retentionHours: 14 * 24, retentionBytes: 512 * 2 ** 20 },
+    ]);
+  });
+
+  it("gives the dead-letter topic helk:retention.deadLetters, its size spread over the partitions", () => {
+    const config = parseHelkConfig({
+      target: "docker",
+      retention: { deadLetters: { days: 3, size: "3Gi" } },
+      kafka: { topics: [{ name: "winlogbeat", retentionHours: 24 }, { name: "helk-dead-letter", partitions: 3, retentionHours: 72 }] },
+    });
+    expect(config.kafka.topics).toEqual([
+      { name: "winlogbeat", partitions: 3, replicationFactor: 1, retentionHours: 24 },
+      { name: "helk-dead-letter", partitions: 3, replicationFactor: 1, retentionHours: 72, retentionBytes: GiB },
+    ]);
+  });
+
+  it("refuses dead-letter topic settings that contradict helk:retention.deadLetters", () => {
+    const problems = problemsOf({
+      target: "docker",
+      kafka: { topics: [{ name: "winlogbeat" }, { name: "helk-dead-letter", retentionHours: 168, retentionSizePerPartition: "1Gi" }] },
+    });
+    expect(problems).toEqual([
+      "helk:kafka.topics[1].retentionHours (168) of the dead-letter topic disagrees with helk:retention.deadLetters.days (14 days = 336 h): set the dead letters' retention in helk:retention.deadLetters.days and remove retentionHours from the topic",
+      "helk:kafka.topics[1].retentionSizePerPartition is not used on the dead-letter topic: set helk:retention.deadLetters.size (spread over its partitions)",
+    ]);
+  });
+
+  it("fails when the engine classes' sizes do not fit 80% of the engine's volumes, naming the settings", () => {
+    expect(problemsOf({ target: "docker", retention: { events: { size: "7Gi" }, alerts: { size: "2Gi" } } })).toEqual([
+      "helk:retention sizes (events 7Gi + alerts 2Gi = 9 GiB) do not fit the engine's volumes: they may take 80% (8 GiB) of " +
+        "helk:engine.storage 10Gi × helk:engine.nodes 1, since the engine blocks writes at its flood-stage disk watermark; " +
+        "lower helk:retention.<class>.size or raise helk:engine.storage",
+    ]);
+    // The same budgets fit once the volume is larger, and on three nodes.
+    expect(parseHelkConfig({ target: "docker", engine: { storage: "12Gi" }, retention: { events: { size: "7Gi" }, alerts: { size: "2Gi" } } }).retention.events.size).toBe("7Gi");
+    expect(parseHelkConfig({ target: "kubernetes", engine: { nodes: 3 }, retention: { events: { size: "20Gi" } } }).retention.events.size).toBe("20Gi");
+  });
+
+  it("fails when the topics' size budgets, replicated and with one open segment each, do not fit 85% of a broker's volume", () => {
+    const problems = problemsOf({ target: "docker", kafka: { topics: [{ name: "winlogbeat", retentionSizePerPartition: "2Gi" }, { name: "helk-dead-letter", partitions: 1 }] } });
+    expect(problems).toEqual([
+      "helk:kafka.storage 5Gi is too small for the topics' size budgets: each broker holds up to 7.1 GiB of them " +
+        "(winlogbeat: 3 partition copies × 2.2 GiB; helk-dead-letter: 1 partition copy × 563.2 MiB; retention.bytes plus one open segment each), " +
+        "over 85% (4.3 GiB) of the volume; lower helk:kafka.topics[].retentionSizePerPartition or helk:retention.deadLetters.size, or raise helk:kafka.storage",
+    ]);
+    // Three brokers share the copies: 3 partitions × replication 3 / 3 brokers = 3 copies each, as on one broker.
+    const three = { target: "kubernetes", kafka: { brokers: 3, storage: "9Gi", topics: [{ name: "winlogbeat", retentionSizePerPartition: "2Gi" }, { name: "helk-dead-letter", partitions: 1 }] } };
+    expect(parseHelkConfig(three).kafka.topics[0]!.retentionBytes).toBe(2 * GiB);
+    expect(problemsOf({ ...three, kafka: { ...three.kafka, storage: "8Gi" } })[0]).toContain("helk:kafka.storage 8Gi is too small");
+  });
+
+  it("lets topics without a size budget keep messages by time only", () => {
+    const config = parseHelkConfig({ target: "docker", kafka: { topics: [{ name: "winlogbeat" }, { name: "helk-dead-letter" }] } });
+    expect(config.kafka.topics[0]).toEqual({ name: "winlogbeat", partitions: 3, replicationFactor: 1, retentionHours: 168 });
+  });
+
+  it("accepts the budgets of every stack file", () => {
+    for (const stack of ["lab", "cluster", "e2e"]) expect(loadStackConfig(stack).retention.enabled, stack).toBe(true);
   });
 });
 

@@ -21,6 +21,7 @@ describe("start order on Kubernetes", () => {
       dashboards: 2,
       enrichment: 2,
       "setup-dashboards-import": 3,
+      retention: 1,
     });
   });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseHelkConfig } from "../../components/config.ts";
 import { synthesizeManifests } from "../../components/kubernetes.ts";
+import { DEPENDS_ON, SYNC_WAVE } from "../../components/kubernetes-order.ts";
 import { loadStackConfig } from "../../components/stack-file.ts";
 import { gitOpsFiles, writeGitOps } from "../../components/synth.ts";
 import { projectRoot } from "../../lib/data.ts";
@@ -79,10 +80,46 @@ describe("synthesized Kubernetes manifests", () => {
         .find((p) => p.metadata.name === `helk-${name}-ingress`)
         .spec.ingress?.flatMap((rule: any) => rule.from.map((peer: any) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] ?? Object.keys(peer)[0])) ?? [];
     expect(sources("engine").sort()).toEqual(
-      ["dashboards", "enrichment", "engine", "jupyter", "setup-attack-load", "setup-dashboards-import", "setup-engine-security", "setup-index-templates"].sort(),
+      ["dashboards", "enrichment", "engine", "jupyter", "retention", "setup-attack-load", "setup-dashboards-import", "setup-engine-security", "setup-index-templates"].sort(),
     );
     expect(sources("enrichment")).toEqual([]);
     expect(sources("kafka").sort()).toEqual(["enrichment", "ipBlock", "jupyter", "kafka", "namespaceSelector", "setup-kafka-topics"].sort());
+  });
+});
+
+describe("the retention CronJob", () => {
+  const cronJobs = (config: ReturnType<typeof parseHelkConfig>) => synthesizeManifests(config).filter((m) => m.kind === "CronJob") as any[];
+
+  it("runs `helk retention run` every helk:retention.everyHours, one run at a time, after the engine", () => {
+    const [cron, ...others] = cronJobs(cluster);
+    expect(others).toEqual([]);
+    expect(cron.metadata.name).toBe("helk-retention");
+    expect(cron.spec).toMatchObject({ schedule: "0 */6 * * *", concurrencyPolicy: "Forbid", startingDeadlineSeconds: 600 });
+    const job = cron.spec.jobTemplate.spec;
+    expect(job.backoffLimit).toBe(2);
+    const pod = job.template.spec;
+    expect(job.template.metadata.labels["app.kubernetes.io/name"]).toBe("retention");
+    expect(pod).toMatchObject({ automountServiceAccountToken: false, securityContext: { runAsNonRoot: true, runAsUser: 1000 } });
+    const container = pod.containers[0];
+    expect(container.command.slice(-2)).toEqual(["retention", "run"]);
+    expect(container.image).toBe(cluster.enrichment.image);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(JSON.parse(env.HELK_RETENTION_POLICY)).toEqual({
+      events: { days: 30, maxBytes: 150 * 2 ** 30 },
+      processNetwork: { days: 30, maxBytes: 40 * 2 ** 30 },
+      alerts: { days: 365, maxBytes: 10 * 2 ** 30 },
+    });
+    expect(env.HELK_ENGINE_PASSWORD).toEqual({ secretKeyRef: { name: "helk-credentials", key: "engine-password" } });
+    expect(cron.metadata.annotations).toEqual({
+      [SYNC_WAVE]: "1",
+      [DEPENDS_ON]: "apps/namespaces/helk/StatefulSet/helk-engine",
+    });
+  });
+
+  it("says hourly as every hour, and is left out when retention is off", () => {
+    expect(cronJobs(parseHelkConfig({ target: "kubernetes", retention: { everyHours: 1 } }))[0].spec.schedule).toBe("0 * * * *");
+    expect(cronJobs(parseHelkConfig({ target: "kubernetes", retention: { everyHours: 24 } }))[0].spec.schedule).toBe("0 */24 * * *");
+    expect(cronJobs(parseHelkConfig({ target: "kubernetes", retention: { enabled: false } }))).toEqual([]);
   });
 });
 

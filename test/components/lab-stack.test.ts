@@ -37,6 +37,7 @@ describe("lab stack resource graph", () => {
       "helk-setup-index-templates": "helk:docker:Job",
       "helk-setup-attack-load": "helk:docker:Job",
       "helk-setup-dashboards-import": "helk:docker:Job",
+      "helk-retention": "helk:docker:ScheduledJob",
     });
     const services = ["kafka", "engine", "dashboards", "enrichment", "jupyter"];
     for (const service of services) expect(byName(`helk-${service}-0`).inputs.restart).toBe("unless-stopped");
@@ -61,7 +62,7 @@ describe("lab stack resource graph", () => {
 
   it("gives every container a memory limit and every service a health check it waits for", () => {
     for (const container of containers) expect(container.inputs.memory, container.name).toBeGreaterThan(0);
-    const services = containers.filter((c) => c.inputs.restart !== "no");
+    const services = containers.filter((c) => c.inputs.restart !== "no" && c.name !== "helk-retention");
     expect(services).toHaveLength(5);
     for (const service of services) {
       expect(service.inputs.healthcheck.tests[0], service.name).toBe("CMD");
@@ -85,7 +86,7 @@ describe("lab stack resource graph", () => {
     for (const client of ["helk-enrichment-0", "helk-jupyter-0", "helk-setup-kafka-topics"]) {
       expect(env(byName(client)).HELK_KAFKA_BROKERS, client).toBe(advertised);
     }
-    for (const client of ["helk-enrichment-0", "helk-jupyter-0", "helk-setup-attack-load", "helk-setup-index-templates"]) {
+    for (const client of ["helk-enrichment-0", "helk-jupyter-0", "helk-setup-attack-load", "helk-setup-index-templates", "helk-retention"]) {
       expect(env(byName(client)).HELK_ENGINE_URL, client).toBe(`http://${engineAlias}:9200`);
       expect(env(byName(client)).HELK_ENGINE_PASSWORD, client).toBe(env(byName("helk-engine-0")).ELASTIC_PASSWORD);
     }
@@ -139,6 +140,28 @@ describe("lab stack resource graph", () => {
       expect((container.inputs.mounts ?? []).filter((m: { type: string }) => m.type === "bind"), container.name).toEqual([]);
       expect(env(container).HELK_ATTACK_BUNDLE, container.name).toBeUndefined();
     }
+  });
+
+  it("runs the retention job at start and then every helk:retention.everyHours, in a container restarted unless stopped", () => {
+    const retention = byName("helk-retention");
+    expect(retention.inputs).toMatchObject({ restart: "unless-stopped", entrypoints: ["sh"] });
+    expect(retention.inputs.healthcheck).toBeUndefined();
+    expect(retention.inputs.wait).toBeFalsy();
+    const [flag, script, name, ...command] = retention.inputs.command as string[];
+    expect([flag, name]).toEqual(["-c", "retention"]);
+    expect(command).toEqual(["node", "--import", "tsx", "cli/helk.ts", "retention", "run"]);
+    expect(script).toContain('"$@" ||');
+    expect(script).toContain(`sleep ${6 * 3600} & wait $!`);
+    expect(JSON.parse(env(retention).HELK_RETENTION_POLICY!)).toEqual({
+      events: { days: 30, maxBytes: 5 * 2 ** 30 },
+      processNetwork: { days: 30, maxBytes: 2 ** 30 },
+      alerts: { days: 365, maxBytes: 512 * 2 ** 20 },
+    });
+    // The topics job sets the size budgets beside the times; the dead letters' come from helk:retention.deadLetters.
+    expect(JSON.parse(env(byName("helk-setup-kafka-topics")).HELK_KAFKA_TOPICS!)).toEqual([
+      { name: "winlogbeat", partitions: 3, replicationFactor: 1, retentionHours: 168, retentionBytes: 2 ** 30 },
+      { name: "helk-dead-letter", partitions: 1, replicationFactor: 1, retentionHours: 336, retentionBytes: 512 * 2 ** 20 },
+    ]);
   });
 
   it("runs every setup job attached with its log kept, so a failed job's exit code and log tail can be reported", () => {

@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { parseHelkConfig, type HelkConfig } from "../../components/config.ts";
-import { describeDeployment, type DeploymentModel } from "../../components/deployment.ts";
+import { allWorkloads, describeDeployment, type DeploymentModel } from "../../components/deployment.ts";
 import { dockerTopology } from "../../components/docker.ts";
 import { describeKubernetesDeployment } from "../../components/kubernetes.ts";
 import { expandForInstance, type Workload } from "../../components/model.ts";
@@ -13,6 +13,7 @@ import { attackLoadEnvSchema } from "../../lib/contract/attack-env.ts";
 import { detectionRulesJobEnvSchema, detectionsServiceEnvSchema } from "../../lib/contract/detections-env.ts";
 import { engineEnvSchema, engineEnvShape } from "../../lib/contract/engine-env.ts";
 import { notebookKafkaEnvShape, topicsJobEnvSchema } from "../../lib/contract/kafka-env.ts";
+import { retentionJobEnvSchema } from "../../lib/contract/retention-env.ts";
 import { dashboardsImportEnvSchema, engineSecurityEnvSchema } from "../../lib/contract/setup-env.ts";
 
 /**
@@ -29,6 +30,7 @@ const runtimeSchemas: Record<string, z.ZodObject> = {
   "attack load": attackLoadEnvSchema,
   "dashboards import": dashboardsImportEnvSchema,
   "detections convert": detectionRulesJobEnvSchema,
+  "retention run": retentionJobEnvSchema,
 };
 
 function runtimeOf(workload: Workload): string {
@@ -88,14 +90,12 @@ describe("every container's env parses with its runtime schema", () => {
 
   for (const stack of stacks)
     it(`stack ${stack}`, () => {
-      const { services, jobs } = model(loadStackConfig(stack));
-      expect([...services, ...jobs].flatMap((w) => contractProblems(w))).toEqual([]);
+      expect(allWorkloads(model(loadStackConfig(stack))).flatMap((w) => contractProblems(w))).toEqual([]);
     });
 
   for (const [name, raw] of Object.entries(variants))
     it(name, () => {
-      const { services, jobs } = model(parseHelkConfig(raw));
-      expect([...services, ...jobs].flatMap((w) => contractProblems(w))).toEqual([]);
+      expect(allWorkloads(model(parseHelkConfig(raw))).flatMap((w) => contractProblems(w))).toEqual([]);
     });
 });
 
@@ -123,6 +123,15 @@ describe("the contract check", () => {
     expect(contractProblems(service, { ...renderedEnv(service), HELK_HTTP_PORT: "8081" })).toEqual([expect.stringContaining("HELK_HTTP_PORT")]);
     const { HELK_ATTACK_BUNDLE: bundle } = renderedEnv(rulesJob);
     expect(bundle).toBe("/mnt/helk/attack/enterprise-attack-18.1.json");
+  });
+
+  it("checks the retention job's policy against the schema its command reads", () => {
+    const retention = model(parseHelkConfig({ target: "docker", retention: { events: { days: 7, size: "2Gi" } } })).scheduledJobs[0]!;
+    expect(runtimeOf(retention)).toBe("retention run");
+    const policy = JSON.parse(renderedEnv(retention).HELK_RETENTION_POLICY!);
+    expect(policy.events).toEqual({ days: 7, maxBytes: 2 * 2 ** 30 });
+    const broken = JSON.stringify({ ...policy, events: { days: "7" } });
+    expect(contractProblems(retention, { ...renderedEnv(retention), HELK_RETENTION_POLICY: broken })).toEqual([expect.stringContaining("HELK_RETENTION_POLICY")]);
   });
 
   it("fails on a workload that gets HELK_* variables but has no runtime schema", () => {
