@@ -85,6 +85,19 @@ describe("platform-neutral model", () => {
     expect(order.indexOf("setup-detection-rules")).toBeLessThan(order.indexOf("detections"));
   });
 
+  it("schedules the retention job after the engine, apart from the one-shot setup jobs, unless retention is off", () => {
+    const model = docker({ retention: { everyHours: 12, alerts: { days: 90 } } });
+    expect(model.jobs.map((j) => j.name)).not.toContain("retention");
+    expect(model.scheduledJobs).toHaveLength(1);
+    const retention = model.scheduledJobs[0]!;
+    expect(retention).toMatchObject({ kind: "scheduled-job", name: "retention", everyHours: 12, uses: ["engine"], after: [], runAsUser: 1000 });
+    expect(retention.command.slice(4)).toEqual(["retention", "run"]);
+    expect(JSON.parse(retention.env.HELK_RETENTION_POLICY as string).alerts).toEqual({ days: 90 });
+    const order = startOrder(model).map((w) => w.name);
+    expect(order.indexOf("engine")).toBeLessThan(order.indexOf("retention"));
+    expect(docker({ retention: { enabled: false } }).scheduledJobs).toEqual([]);
+  });
+
   it("resolves instance host names per platform", () => {
     expect(dockerTopology("helk").instanceHost("kafka", 1)).toBe("helk-kafka-1");
     const k8s = kubernetesTopology("helk", "soc");

@@ -34,6 +34,28 @@ describe("setup jobs", () => {
     }
   });
 
+  it("sets a topic's size budget (retention.bytes, and a segment a tenth of it) and removes it when the budget goes", async () => {
+    const brokers = serviceEndpoints().kafkaBrokers;
+    const name = `helk-setup-size-test-${Date.now()}`;
+    const topic = { name, partitions: 1, replicationFactor: 1, retentionHours: 5, retentionBytes: 100 * 2 ** 20 };
+    const admin = new Kafka({ clientId: "helk-setup-test", brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const configOf = async () => {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name, configNames: ["retention.ms", "retention.bytes", "segment.bytes"] }] });
+      return Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    };
+    try {
+      expect(await ensureTopics(brokers, [topic], 30)).toEqual([name]);
+      expect(await configOf()).toEqual({ "retention.ms": String(5 * 3_600_000), "retention.bytes": String(100 * 2 ** 20), "segment.bytes": String(10 * 2 ** 20) });
+      const { retentionBytes: _dropped, ...timeOnly } = topic;
+      await ensureTopics(brokers, [timeOnly], 30);
+      expect(await configOf()).toEqual({ "retention.ms": String(5 * 3_600_000), "retention.bytes": "-1", "segment.bytes": String(2 ** 30) });
+      await admin.deleteTopics({ topics: [name] });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it("fails naming Kafka when no broker answers in time", async () => {
     await expect(ensureTopics(["127.0.0.1:1"], [{ name: "x", partitions: 1, replicationFactor: 1, retentionHours: 1 }], 1)).rejects.toThrow(/^kafka: gave up after 1 s/);
   });

@@ -54,6 +54,7 @@ const EXPECTED_VIOLATIONS: Record<string, Record<string, string[]>> = {
     "Job/helk-setup-index-templates": capabilitiesAndSeccomp("setup-index-templates"),
     "Job/helk-setup-attack-load": capabilitiesAndSeccomp("wait-for-setup-jobs", "setup-attack-load"),
     "Job/helk-setup-dashboards-import": capabilitiesAndSeccomp("setup-dashboards-import"),
+    "CronJob/helk-retention": capabilitiesAndSeccomp("retention"),
   },
 };
 
@@ -70,6 +71,7 @@ const EXPECTED_COUNTS: Record<string, Record<string, number>> = {
     PodDisruptionBudget: 3,
     PersistentVolumeClaim: 1,
     Job: 5,
+    CronJob: 1,
     NetworkPolicy: 6,
   },
 };
