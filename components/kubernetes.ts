@@ -107,13 +107,7 @@ class ChartRenderer {
       selector: this.pods(spec.name),
       ports,
     });
-    const common = {
-      metadata: { name },
-      podMetadata: { labels: this.labels(spec.name) },
-      select: false,
-      automountServiceAccountToken: false,
-      securityContext: podSecurity(spec),
-    };
+    const common = this.podWorkload(spec);
     let workload: kplus.StatefulSet | kplus.Deployment;
     if (spec.stateful) {
       const headless = new kplus.Service(this.chart, `${spec.name}-headless`, {
@@ -151,15 +145,19 @@ class ChartRenderer {
     }
   }
 
-  job(spec: JobSpec): void {
-    const job = new kplus.Job(this.chart, spec.name, {
+  /** What every workload object has: its name, its pods' labels (selected explicitly), no token, its security context. */
+  private podWorkload(spec: Workload) {
+    return {
       metadata: { name: workloadName(this.prefix, spec.name) },
       podMetadata: { labels: this.labels(spec.name) },
       select: false,
       automountServiceAccountToken: false,
       securityContext: podSecurity(spec),
-      backoffLimit: KUBERNETES_POLICY.jobBackoffLimit,
-    });
+    };
+  }
+
+  job(spec: JobSpec): void {
+    const job = new kplus.Job(this.chart, spec.name, { ...this.podWorkload(spec), backoffLimit: KUBERNETES_POLICY.jobBackoffLimit });
     job.select(kplus.LabelSelector.of({ labels: this.labels(spec.name) }));
     job.addContainer(this.container(spec));
   }
@@ -167,11 +165,7 @@ class ChartRenderer {
   /** A CronJob at minute 0 of every `everyHours`-th hour; a run still going at the next schedule point is not doubled. */
   scheduledJob(spec: ScheduledJobSpec): void {
     const cron = new kplus.CronJob(this.chart, spec.name, {
-      metadata: { name: workloadName(this.prefix, spec.name) },
-      podMetadata: { labels: this.labels(spec.name) },
-      select: false,
-      automountServiceAccountToken: false,
-      securityContext: podSecurity(spec),
+      ...this.podWorkload(spec),
       schedule: Cron.schedule({ minute: "0", hour: spec.everyHours === 1 ? "*" : `*/${spec.everyHours}` }),
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
       startingDeadline: Duration.seconds(KUBERNETES_POLICY.scheduledJobStartingDeadlineSeconds),

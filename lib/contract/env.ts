@@ -47,6 +47,20 @@ export const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** JSON text holding what `schema` accepts; `what` names the expected shape in the message when it is not JSON. */
+export const jsonText = <S extends z.ZodType>(schema: S, what: string) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: `must be JSON: ${what}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
 /** `"true"` or `"false"` (default false), as a boolean. */
 export const flag = () => z.enum(["true", "false"]).default("false").transform((v) => v === "true");
 

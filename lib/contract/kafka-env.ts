@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaList, parseEnv, type EnvValue } from "./env.ts";
+import { commaList, jsonText, parseEnv, type EnvValue } from "./env.ts";
 import { DEFAULT_CONSUMER_GROUP, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "./names.ts";
 
 /** A topic the kafka-topics setup job creates (partitions grown, retention set; never deleted). */
@@ -72,17 +72,7 @@ export const consumerEnvShape = {
 /** What the kafka-topics setup job reads: the brokers and the topics as a JSON list. */
 export const topicsJobEnvSchema = z.object({
   [KAFKA_ENV.brokers]: brokerList,
-  [KAFKA_ENV.topics]: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be a JSON list of topics" });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(topicSpecSchema).min(1)),
+  [KAFKA_ENV.topics]: jsonText(z.array(topicSpecSchema).min(1), "a list of topics"),
 });
 
 /** The env a consumer of the event topics gets; `consumerGroup` only for one that joins a group. */

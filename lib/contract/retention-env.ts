@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { EngineOptions } from "../engine.ts";
 import * as engineEnv from "./engine-env.ts";
 import { engineEnvShape, type EngineEndpoint } from "./engine-env.ts";
-import { parseEnv, type EnvValue } from "./env.ts";
+import { jsonText, parseEnv, type EnvValue } from "./env.ts";
 import { ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "./names.ts";
 
 /**
@@ -41,17 +41,7 @@ export type RetentionPolicy = z.output<typeof retentionPolicySchema>;
 
 export const retentionJobEnvSchema = z.object({
   ...engineEnvShape,
-  [RETENTION_ENV.policy]: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON: { events, processNetwork, alerts } each { days, maxBytes? }" });
-        return z.NEVER;
-      }
-    })
-    .pipe(retentionPolicySchema),
+  [RETENTION_ENV.policy]: jsonText(retentionPolicySchema, "{ events, processNetwork, alerts }, each { days, maxBytes? }"),
 });
 
 /** The job's env: the engine client and the policy as JSON. */
