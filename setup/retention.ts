@@ -180,8 +180,9 @@ async function applyIsm(engine: Engine, policy: RetentionPolicy, log: (line: str
     const version = current.status === 200 ? { if_seq_no: current.body._seq_no ?? 0, if_primary_term: current.body._primary_term ?? 0 } : undefined;
     await engine.request({ method: "PUT", path, body: ismPolicy(policy[name], prefix), ...(version ? { query: version } : {}) });
     // Indices that already have a policy are reported as failures by `add`; `change_policy` moves those to this version.
-    await engine.request({ method: "POST", path: `/_plugins/_ism/add/${prefix}*`, body: { policy_id: policyId } });
-    await engine.request({ method: "POST", path: `/_plugins/_ism/change_policy/${prefix}*`, body: { policy_id: policyId } });
+    // 404: no index of the class yet (its template attaches the policy to the first).
+    await engine.request({ method: "POST", path: `/_plugins/_ism/add/${prefix}*`, body: { policy_id: policyId }, ignore: [404] });
+    await engine.request({ method: "POST", path: `/_plugins/_ism/change_policy/${prefix}*`, body: { policy_id: policyId }, ignore: [404] });
     log(`ISM policy ${policyId}: delete ${policy[name].days + 1} days after each index's creation`);
   }
 }
