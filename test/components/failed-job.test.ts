@@ -60,3 +60,15 @@ describe("a deployment that loads ATT&CK without a bundle", () => {
     expect(run.error).toContain("helk:enrichment.attackBundleFile or helk:enrichment.attackBundle is required while helk:setup.attackLoad is true");
   }, 60_000);
 });
+
+describe("a deployment whose retention budgets do not fit its volumes", () => {
+  it("stops before any resource (what `pulumi preview` shows), naming the settings", async () => {
+    const run = await runFailing("lab", { settings: { ...withAttackFile, "helk:retention": { events: { size: "50Gi" } } } });
+    expect(run.code).toBe(1);
+    expect(run.declared).toEqual([]);
+    expect(run.error).toContain("Invalid HELK config (1 problem):");
+    expect(run.error).toContain(
+      "helk:retention sizes (events 50Gi + processNetwork 1Gi + alerts 512Mi = 51.5 GiB) do not fit the engine's volumes: they may take 80% (8 GiB) of helk:engine.storage 10Gi × helk:engine.nodes 1",
+    );
+  }, 60_000);
+});
