@@ -87,7 +87,9 @@ export function parseEnv<S extends z.ZodType>(
     const variable = String(issue.path[0] ?? "?");
     const value = relevant[variable];
     const shown = value === undefined ? "not set" : /PASSWORD|TOKEN/.test(variable) ? "set" : `"${value}"`;
-    return `${variable} (${shown}): ${value === undefined && issue.code === "invalid_type" ? "required" : issue.message}`;
+    // Inside a JSON variable, where in its value.
+    const inside = issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ` : "";
+    return `${variable} (${shown}): ${inside}${value === undefined && issue.code === "invalid_type" ? "required" : issue.message}`;
   });
   throw makeError(`invalid ${what}:\n  ${problems.join("\n  ")}`);
 }
