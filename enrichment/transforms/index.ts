@@ -15,7 +15,7 @@ import { parseRuleName } from "./kv.ts";
 import { enrichNetwork, type GeoResolver } from "./network.ts";
 import { type EventDocument, normalize } from "./normalize.ts";
 import { EventRejected, reject } from "./rejection.ts";
-import { type EventView, takenFor, viewEvent } from "./shape.ts";
+import { type EventShape, type EventView, shapeOf, takenForReason, viewAs } from "./shape.ts";
 
 export type { EventDocument } from "./normalize.ts";
 export type { TechniqueContext, TechniqueResolver } from "./attack.ts";
@@ -103,10 +103,14 @@ export class Enricher<T = undefined> {
 
   /** Enriches one event: a Kafka message value (bytes), a JSON line, or an already parsed object. */
   enrich(raw: string | Uint8Array | object, context: EnrichContext<T>): EnrichOutcome {
+    // One try for the whole chain (no closure per event): a rejection after shape detection names the shape.
+    let shape: EventShape | undefined;
     try {
-      return this.enrichOrThrow(raw, context);
+      const { parsed, text } = parse(raw, this.maxEventBytes);
+      shape = shapeOf(parsed);
+      return this.enrichView(viewAs(shape, parsed), text ?? (raw as Uint8Array), context);
     } catch (err) {
-      if (err instanceof EventRejected) return { ok: false, reason: err.reason };
+      if (err instanceof EventRejected) return { ok: false, reason: shape === undefined ? err.reason : takenForReason(shape, err.reason) };
       throw err;
     }
   }
@@ -114,12 +118,6 @@ export class Enricher<T = undefined> {
   /** Connections whose wait for their process is over: the caller looks further or counts them unjoined. */
   expire(now = Date.now()): Connection<T>[] {
     return this.join.expire(now);
-  }
-
-  private enrichOrThrow(raw: string | Uint8Array | object, context: EnrichContext<T>): EnrichOutcome {
-    const { parsed, text } = parse(raw, this.maxEventBytes);
-    const view = viewEvent(parsed);
-    return takenFor(view.shape, () => this.enrichView(view, text ?? (raw as Uint8Array), context));
   }
 
   /** The chain after shape detection; `original` is the message as received (for document ids). */

@@ -40,25 +40,43 @@ function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Detects the shape of a parsed message and splits it into envelope and event data. */
-export function viewEvent(event: unknown): EventView {
+/** Which shipper format a parsed message is in (rejected when none). */
+export function shapeOf(event: unknown): EventShape {
   if (!isObject(event)) reject(`event is ${describe(event)}, not a JSON object`);
-  if (isObject(event.winlog)) return takenFor("winlogbeat7", () => viewWinlogbeat7(event, event.winlog as Json));
-  if ("log_name" in event && "event_id" in event) return takenFor("winlogbeat6", () => viewWinlogbeat6(event));
+  if (isObject(event.winlog)) return "winlogbeat7";
+  if ("log_name" in event && "event_id" in event) return "winlogbeat6";
   // Before nxlog: Azure rows carry Channel and EventID too.
-  if ("Computer" in event && "EventID" in event && "EventData" in event) return takenFor("azure", () => viewAzure(event));
-  if ("Channel" in event && "EventID" in event) return takenFor("nxlog", () => viewNxlog(event));
+  if ("Computer" in event && "EventID" in event && "EventData" in event) return "azure";
+  if ("Channel" in event && "EventID" in event) return "nxlog";
   return reject(
     "unknown event shape: none of winlog.channel (winlogbeat 7+), log_name/event_id (winlogbeat 6), Computer/EventID/EventData (Azure Monitor), Channel/EventID (nxlog)",
   );
 }
 
-/** Runs `step` on an event of `shape`; a rejection names the shape the event was taken for. */
-export function takenFor<R>(shape: EventShape, step: () => R): R {
+const VIEWS: Readonly<Record<EventShape, (event: Json) => EventView>> = {
+  winlogbeat7: (event) => viewWinlogbeat7(event, event.winlog as Json),
+  winlogbeat6: viewWinlogbeat6,
+  azure: viewAzure,
+  nxlog: viewNxlog,
+};
+
+/** Splits a message of `shape` (from {@link shapeOf}) into envelope and event data. */
+export function viewAs(shape: EventShape, event: unknown): EventView {
+  return VIEWS[shape](event as Json);
+}
+
+/** A rejection reason of an event taken for `shape`, naming that shape (why the event was read as it was). */
+export function takenForReason(shape: EventShape, reason: string): string {
+  return `${reason} (event taken for ${SHAPE_DESCRIPTIONS[shape]})`;
+}
+
+/** Detects the shape of a parsed message and splits it into envelope and event data. */
+export function viewEvent(event: unknown): EventView {
+  const shape = shapeOf(event);
   try {
-    return step();
+    return viewAs(shape, event);
   } catch (err) {
-    if (err instanceof EventRejected) reject(`${err.reason} (event taken for ${SHAPE_DESCRIPTIONS[shape]})`);
+    if (err instanceof EventRejected) reject(takenForReason(shape, err.reason));
     throw err;
   }
 }

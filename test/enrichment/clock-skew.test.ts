@@ -51,3 +51,18 @@ describe.each(CLOCK_SHIFTS)("connections whose host clock moved $label after the
     expect(processCreate.ok && processCreate.event.doc.clock_skewed).toBeUndefined();
   });
 });
+
+describe("the skew of events as recorded (event and shipper time on one day; the shifted days are checked above)", () => {
+  it("equals the distance of the two parsed times", () => {
+    const enricher = new Enricher<number>();
+    let sameDay = 0;
+    recorded.forEach((e, i) => {
+      const outcome = enricher.enrich(JSON.stringify(e), { tag: i, now: i });
+      if (!outcome.ok || outcome.event.doc.shipper_timestamp === undefined) return;
+      const { "@timestamp": time, shipper_timestamp: shipper, clock_skew_seconds: skew } = outcome.event.doc;
+      expect(skew, `${time} - ${shipper}`).toBe((Date.parse(time) - Date.parse(shipper)) / 1000);
+      if (time.slice(0, 10) === shipper.slice(0, 10)) sameDay++;
+    });
+    expect(sameDay).toBeGreaterThan(1000);
+  });
+});
