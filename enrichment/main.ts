@@ -43,9 +43,11 @@ async function main(): Promise<void> {
     maxEventBytes: config.HELK_MAX_EVENT_BYTES,
     join: {
       maxEntries: config.HELK_JOIN_CACHE_ENTRIES,
+      maxBytes: config.HELK_JOIN_CACHE_BYTES,
       maxAgeMs: config.HELK_JOIN_MAX_AGE_MS,
       waitMs: config.HELK_JOIN_WAIT_MS,
       maxWaiting: config.HELK_JOIN_MAX_WAITING,
+      maxWaitingBytes: config.HELK_JOIN_WAITING_BYTES,
     },
     clockSkewThresholdSeconds: config.HELK_CLOCK_SKEW_THRESHOLD_SECONDS,
     geo,
