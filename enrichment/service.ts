@@ -141,6 +141,7 @@ export class EnrichmentService {
       () => true,
       retryForever,
     );
+    if (this.stopping) throw new GaveUp("stopped during start-up");
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
