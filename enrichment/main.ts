@@ -54,6 +54,7 @@ async function main(): Promise<void> {
 
   let attack: TechniqueResolver | undefined;
   if (config.HELK_ATTACK_BUNDLE) {
+    log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "loading the ATT&CK bundle");
     // Techniques only, streamed: the whole bundle parsed would be the service's largest memory peak.
     attack = AttackLookup.fromModel(await loadTechniqueModel(config.HELK_ATTACK_BUNDLE, { sha256: config.HELK_ATTACK_SHA256 }));
     log.info({ bundle: config.HELK_ATTACK_BUNDLE }, "ATT&CK lookup loaded");
