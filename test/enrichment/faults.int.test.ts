@@ -108,6 +108,14 @@ async function expectAccounted(args: {
   return letters;
 }
 
+/** Fresh topics and names on `brokers`, empty indices, and the events the recording must end up as. */
+async function prepare(label: string, brokers: string[]) {
+  const names = testNames(label);
+  await resetIndices(engine);
+  await createTopics(brokers, names);
+  return { names, expected: await expectedFromRawFiles([RECORDING]) };
+}
+
 const indexBlocks = async (target: Engine) =>
   (await target.request<Record<string, { settings?: { index?: { blocks?: { read_only_allow_delete?: string } } } }>>({ method: "GET", path: "/helk-events-*/_settings", query: { expand_wildcards: "all" } })).body;
 
@@ -124,10 +132,7 @@ const FLOOD_RELEASED = Object.fromEntries(Object.keys(FLOOD_NOW).map((k) => [k, 
 describe("enrichment faults", () => {
   it("flood-stage watermark forced mid-replay: pauses and says why, loses nothing, resumes once released (lifting the block itself)", async () => {
     const { kafkaBrokers } = serviceEndpoints();
-    const names = testNames("flood");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles([RECORDING]);
+    const { names, expected } = await prepare("flood", kafkaBrokers);
     // As in production: the ATT&CK bundle loaded. Requests under the engine's content limit (not this test's fault).
     const service = await start(
       serviceEnv(kafkaBrokers, engineServer.url, names, { HELK_BULK_MAX_DOCS: "200", HELK_BULK_MAX_BYTES: String(512 * 1024), HELK_ATTACK_BUNDLE: attackBundlePath() }),
@@ -222,10 +227,7 @@ describe("enrichment faults", () => {
     let kafka: KafkaServer | undefined = await startKafka({ dataDir, keepData: true, heap: "384m" });
     try {
       const brokers = kafka.brokers;
-      const names = testNames("broker-kill");
-      await resetIndices(engine);
-      await createTopics(brokers, names);
-      const expected = await expectedFromRawFiles([RECORDING]);
+      const { names, expected } = await prepare("broker-kill", brokers);
       await replayRecordings({ brokers, topic: names.input, recordings: [RECORDING] });
       const service = await start(serviceEnv(brokers, engineServer.url, names, { HELK_BULK_MAX_DOCS: "100", HELK_BULK_MAX_BYTES: String(512 * 1024) }));
       await waitFor(async () => (await countDocs(engine, "helk-events-*")) > 500, 180_000, () => service.logTail());
@@ -255,10 +257,7 @@ describe("enrichment faults", () => {
 
   it("SIGTERM during start-up (loading ATT&CK, then waiting for the engine) exits 0 at once; the next start takes everything", async () => {
     const { kafkaBrokers } = serviceEndpoints();
-    const names = testNames("sigterm-start");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles([RECORDING]);
+    const { names, expected } = await prepare("sigterm-start", kafkaBrokers);
     await replayRecordings({ brokers: kafkaBrokers, topic: names.input, recordings: [RECORDING] });
 
     const loading = await ServiceProcess.spawn(serviceEnv(kafkaBrokers, engineServer.url, names, { HELK_ATTACK_BUNDLE: attackBundlePath() }));
@@ -289,10 +288,7 @@ describe("enrichment faults", () => {
 
   it("during a retry storm (engine unreachable): the stall shows within a minute; SIGTERM exits 0 within the grace; a new instance takes the rest", async () => {
     const { kafkaBrokers } = serviceEndpoints();
-    const names = testNames("storm");
-    await resetIndices(engine);
-    await createTopics(kafkaBrokers, names);
-    const expected = await expectedFromRawFiles([RECORDING]);
+    const { names, expected } = await prepare("storm", kafkaBrokers);
     const proxy = await CuttableProxy.start({ host: "127.0.0.1", port: engineServer.port });
     try {
       const env = serviceEnv(kafkaBrokers, proxy.url, names, { HELK_BULK_MAX_DOCS: "200", HELK_BULK_MAX_BYTES: String(512 * 1024) });
