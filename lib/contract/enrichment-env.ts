@@ -1,4 +1,4 @@
-import { wholeNumber } from "./env.ts";
+import { namedEnv, wholeNumber } from "./env.ts";
 
 /**
  * The enrichment service's memory budgets, which the deploy side sets from `helk:enrichment` (the service's other
@@ -28,5 +28,5 @@ export interface EnrichmentMemory {
 
 /** The env the enrichment component gives the service for its memory budgets. */
 export function toEnv(memory: EnrichmentMemory): Record<string, string> {
-  return { [ENRICHMENT_ENV.joinCacheBytes]: String(memory.joinCacheBytes), [ENRICHMENT_ENV.joinWaitingBytes]: String(memory.joinWaitingBytes) };
+  return namedEnv(ENRICHMENT_ENV, { joinCacheBytes: String(memory.joinCacheBytes), joinWaitingBytes: String(memory.joinWaitingBytes) });
 }
