@@ -178,7 +178,7 @@ const enrichment = section({
   resources: resources(0.5, "512Mi"),
   /**
    * What the process/network join may hold, in estimated bytes (`HELK_JOIN_CACHE_BYTES`, `HELK_JOIN_WAITING_BYTES`):
-   * `cache` of process contexts (default 32Mi), `waiting` connections that came before their process (default
+   * `cache` of process contexts (default 48Mi), `waiting` connections that came before their process (default
    * 16Mi). Each between 64Ki and 1Gi; both live in the service's 144 MB heap.
    */
   joinMemory: section({

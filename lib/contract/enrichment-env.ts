@@ -10,8 +10,11 @@ export const ENRICHMENT_ENV = {
   joinWaitingBytes: "HELK_JOIN_WAITING_BYTES",
 } as const;
 
-/** Defaults: 32 MiB of process contexts, 16 MiB of connections waiting for their process. */
-export const DEFAULT_ENRICHMENT_MEMORY = { joinCacheBytes: 32 * 1024 * 1024, joinWaitingBytes: 16 * 1024 * 1024 } as const;
+/**
+ * Defaults: 48 MiB of process contexts (a Sysmon mix estimates about 1.6 KB each, so this binds about where the
+ * 30,000-entry cap does), 16 MiB of connections waiting for their process.
+ */
+export const DEFAULT_ENRICHMENT_MEMORY = { joinCacheBytes: 48 * 1024 * 1024, joinWaitingBytes: 16 * 1024 * 1024 } as const;
 
 /** At most 1 GiB each: more would not fit the service's heap (`SERVICE_NODE_FLAGS`) anyway. */
 const budget = (fallback: number) => wholeNumber(64 * 1024, 1024 * 1024 * 1024).default(fallback);

@@ -30,7 +30,7 @@ describe("platform-neutral model", () => {
       return loadConfig(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")));
     };
     const defaults = budgets({});
-    expect([defaults.HELK_JOIN_CACHE_BYTES, defaults.HELK_JOIN_WAITING_BYTES]).toEqual([32 * 1024 * 1024, 16 * 1024 * 1024]);
+    expect([defaults.HELK_JOIN_CACHE_BYTES, defaults.HELK_JOIN_WAITING_BYTES]).toEqual([48 * 1024 * 1024, 16 * 1024 * 1024]);
     const set = budgets({ enrichment: { joinMemory: { cache: "64Mi", waiting: "1Gi" } } });
     expect([set.HELK_JOIN_CACHE_BYTES, set.HELK_JOIN_WAITING_BYTES]).toEqual([64 * 1024 * 1024, 1024 * 1024 * 1024]);
   });

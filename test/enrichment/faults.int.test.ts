@@ -168,8 +168,8 @@ describe("enrichment faults", () => {
     // Memory with the ATT&CK bundle loaded, as in production (bench/pipeline.bench.ts measures the full cache).
     const peakRssMiB = (await service.metric("helk_enrichment_peak_rss_bytes")) / 1024 / 1024;
     console.log(`flood-stage test: service peak RSS ${peakRssMiB.toFixed(0)} MiB with the ATT&CK bundle loaded`);
-    expect(peakRssMiB).toBeLessThanOrEqual(256);
-    expect(await service.metric("helk_enrichment_join_cache_bytes")).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(peakRssMiB).toBeLessThanOrEqual(200); // the RSS target of bench/pipeline.bench.ts
+    expect(await service.metric("helk_enrichment_join_cache_bytes")).toBeLessThanOrEqual(48 * 1024 * 1024);
   }, TEST_TIMEOUT_MS);
 
   it("a bulk request the engine refuses whole (413) is split; an event of 1,048,000 bytes and one of 5 MiB are dead-lettered within the topic's limit", async () => {
