@@ -2,11 +2,12 @@ import { posix } from "node:path";
 import type { HelkConfig } from "./config.ts";
 import * as attackEnv from "../lib/contract/attack-env.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
+import * as enrichmentEnv from "../lib/contract/enrichment-env.ts";
 import * as geoipEnv from "../lib/contract/geoip-env.ts";
 import type { EngineEndpoint } from "../lib/contract/engine-env.ts";
 import * as kafkaEnv from "../lib/contract/kafka-env.ts";
 import type { KafkaEndpoint } from "../lib/contract/kafka-env.ts";
-import { nodeServiceHealth, type HostFileMount, type ServiceSpec, type Topology } from "./model.ts";
+import { nodeServiceHealth, quantityToMiB, type HostFileMount, type ServiceSpec, type Topology } from "./model.ts";
 
 /** Arguments of the enrichment component. */
 export interface EnrichmentArgs {
@@ -27,6 +28,8 @@ export interface EnrichmentEndpoint {
 }
 
 export const ENRICHMENT_PORT = 8080;
+
+const MIB = 1024 * 1024;
 
 /** Dockerfile of the enrichment image, relative to the project root (the build context). */
 export const ENRICHMENT_DOCKERFILE = "enrichment/Dockerfile";
@@ -51,6 +54,10 @@ export function enrichmentComponent(args: EnrichmentArgs): { spec: ServiceSpec; 
       ...engineEnv.toEnv(engine),
       ...attack.env,
       ...geoip.env,
+      ...enrichmentEnv.toEnv({
+        joinCacheBytes: quantityToMiB(settings.joinMemory.cache) * MIB,
+        joinWaitingBytes: quantityToMiB(settings.joinMemory.waiting) * MIB,
+      }),
       HELK_HTTP_HOST: "0.0.0.0",
       HELK_HTTP_PORT: String(ENRICHMENT_PORT),
     },

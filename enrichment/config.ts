@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { attackEnvShape } from "../lib/contract/attack-env.ts";
 import { engineEnvShape } from "../lib/contract/engine-env.ts";
+import { enrichmentMemoryEnvShape } from "../lib/contract/enrichment-env.ts";
 import { commaList, parseEnv, wholeNumber } from "../lib/contract/env.ts";
 import { geoipEnvShape } from "../lib/contract/geoip-env.ts";
 import { consumerEnvShape } from "../lib/contract/kafka-env.ts";
@@ -12,6 +13,7 @@ export const enrichmentEnvSchema = z.object({
   ...engineEnvShape,
   ...attackEnvShape,
   ...geoipEnvShape,
+  ...enrichmentMemoryEnvShape,
   HELK_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
   HELK_HTTP_PORT: wholeNumber(0, 65535).default(8080),
   HELK_KNOWN_CHANNELS: commaList("channel").default(DEFAULT_KNOWN_CHANNELS),
@@ -30,6 +32,16 @@ export const enrichmentEnvSchema = z.object({
   HELK_BULK_IN_FLIGHT: wholeNumber(1, 64).default(3),
   /** Longest pause between retries of an engine or Kafka write that got no (or a 429/5xx) answer. */
   HELK_RETRY_MAX_MS: wholeNumber(10).default(10_000),
+  /**
+   * A document the engine keeps refusing for this long (item 429/5xx other than a disk block) is dead-lettered
+   * with the engine's last reason instead of being retried on (5 minutes).
+   */
+  HELK_RETRY_GIVE_UP_MS: wholeNumber(1000).default(300_000),
+  /**
+   * Writes failing (or nothing written while work waits) for this long mark the pipeline stalled: `/readyz`
+   * answers 503 with the reason, `helk_enrichment_stalled` is 1 and the log says why (30 s, so within a minute).
+   */
+  HELK_STALL_AFTER_MS: wholeNumber(1000).default(30_000),
   HELK_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

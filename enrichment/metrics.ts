@@ -41,7 +41,27 @@ export function createMetrics() {
       registers,
     }),
     cacheSize: new Gauge({ name: "helk_enrichment_join_cache_entries", help: "Process contexts in the join cache", registers }),
+    cacheBytes: new Gauge({ name: "helk_enrichment_join_cache_bytes", help: "Estimated bytes of the process contexts in the join cache (capped by HELK_JOIN_CACHE_BYTES)", registers }),
     waiting: new Gauge({ name: "helk_enrichment_join_waiting", help: "Connections waiting for their process", registers }),
+    waitingBytes: new Gauge({
+      name: "helk_enrichment_join_waiting_bytes",
+      help: "Estimated bytes of the connections waiting for their process, their messages included (capped by HELK_JOIN_WAITING_BYTES)",
+      registers,
+    }),
+    stalled: new Gauge({
+      name: "helk_enrichment_pipeline_stalled",
+      help: "1 while writes have failed, or nothing was written while work waited, for HELK_STALL_AFTER_MS or more (/readyz says why)",
+      registers,
+    }),
+    paused: new Gauge({ name: "helk_enrichment_consumption_paused", help: "1 while consumption is paused: a stall, or the engine blocking writes (/readyz says why)", registers }),
+    peakRss: new Gauge({
+      name: "helk_enrichment_peak_rss_bytes",
+      help: "Largest resident set size of the process so far (VmHWM)",
+      registers,
+      collect() {
+        this.set(process.resourceUsage().maxRSS * 1024);
+      },
+    }),
   };
 }
 

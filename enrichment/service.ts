@@ -3,17 +3,19 @@ import type { Logger } from "pino";
 import { type Engine, EngineError } from "../lib/engine.ts";
 import type { EnrichmentConfig } from "./config.ts";
 import { type DeadLetter, DeadLetterSink, type MessageRef } from "./dead-letter.ts";
+import { DiskGuard } from "./disk.ts";
+import { PipelineHealth } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
-import { retrying } from "./retry.ts";
+import { GaveUp, retrying } from "./retry.ts";
 import { CommitTracker } from "./offsets.ts";
 import { BulkSink, type SinkItem, type SinkRejection } from "./sink.ts";
 import { installTemplates } from "./templates.ts";
-import { EVENTS_INDEX_PREFIX } from "./transforms/document-id.ts";
+import { EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "./transforms/document-id.ts";
 import { type Connection, Enricher, type EventDocument, joinedAction } from "./transforms/index.ts";
 import { joinDocument, processContext, SYSMON_CHANNEL, PROCESS_CREATE } from "./transforms/join.ts";
 
 /** How long a stopping service keeps trying to flush before it exits without committing (redelivery covers it). */
-const SHUTDOWN_GRACE_MS = 20_000;
+export const SHUTDOWN_GRACE_MS = 20_000;
 /** How often waiting join connections are checked for expiry when no batch comes. */
 const JOIN_TICK_MS = 500;
 /** A bulk request not full yet waits this long for more documents while a request slot is free. */
@@ -23,6 +25,10 @@ const BULK_LINGER_MS = 20;
  * The enrichment service: Kafka consumer → transform chain → bulk sink / dead-letter producer, overlapped: a
  * batch is transformed and queued for the sink, and the consumer fetches the next while several bulk requests
  * are in flight (see {@link BulkSink}).
+ *
+ * Every failure has an end (see {@link BulkSink} and {@link DeadLetterSink}); while writes fail, or the engine
+ * blocks them (full disk), consumption pauses with the group membership kept, and `/readyz`, the metrics and the
+ * log say why ({@link PipelineHealth}); it resumes by itself once writes go through again.
  *
  * Delivery is at-least-once: a partition's offset is committed only after every message before it is indexed
  * or dead-lettered, and never past a connection still waiting for its process (its joined document is not
@@ -48,6 +54,13 @@ export class EnrichmentService {
   private stopDeadline = Infinity;
   private joinTimer: NodeJS.Timeout | undefined;
   private consumerRunning = false;
+  private readonly health: PipelineHealth;
+  private readonly disk: DiskGuard;
+  /** Why consumption is paused now (empty: consuming); the stall that was logged last. */
+  private pausedFor: string[] = [];
+  private stallLogged = false;
+  /** Cuts start-up's waits short on SIGTERM. */
+  private readonly stopSignal = new AbortController();
   /**
    * Heartbeat of the latest batch, sent while writes wait for the engine: a batch held back by a full sink sends
    * none, and the group must not drop this member during a long outage.
@@ -74,6 +87,14 @@ export class EnrichmentService {
     this.consumer = this.kafka.consumer({ groupId: config.HELK_CONSUMER_GROUP, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();
+    this.health = new PipelineHealth(config.HELK_STALL_AFTER_MS);
+    this.disk = new DiskGuard(engine, {
+      indices: [`${EVENTS_INDEX_PREFIX}*`, `${PROCESS_NETWORK_INDEX_PREFIX}*`],
+      maxDelayMs: config.HELK_RETRY_MAX_MS,
+      log,
+      onReleased: () => this.health.unblocked("engine write block"),
+      stopped: () => this.stopping,
+    });
     const retry = {
       maxDelayMs: config.HELK_RETRY_MAX_MS,
       shouldGiveUp: () => this.stopping && Date.now() > this.stopDeadline,
@@ -85,11 +106,14 @@ export class EnrichmentService {
       maxBytes: config.HELK_BULK_MAX_BYTES,
       maxInFlight: config.HELK_BULK_IN_FLIGHT,
       lingerMs: BULK_LINGER_MS,
+      giveUpMs: config.HELK_RETRY_GIVE_UP_MS,
       metrics,
       log,
       retry,
+      health: this.health,
+      onDiskBlock: () => this.disk.blocked(),
     });
-    this.deadLetters = new DeadLetterSink(this.producer, config.HELK_DEAD_LETTER_TOPIC, { metrics, log, retry });
+    this.deadLetters = new DeadLetterSink(this.producer, config.HELK_DEAD_LETTER_TOPIC, { metrics, log, retry, health: this.health });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = new Set(Object.entries(e.payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}:${p}`)));
       this.offsets.keepOnly(assigned);
@@ -99,13 +123,15 @@ export class EnrichmentService {
   }
 
   async start(): Promise<void> {
-    const retryForever = { maxDelayMs: this.config.HELK_RETRY_MAX_MS, log: this.log, shouldGiveUp: () => this.stopping };
+    // Start-up waits for Kafka, the engine and the topics as long as it takes, and ends at once on SIGTERM.
+    const retryForever = { maxDelayMs: this.config.HELK_RETRY_MAX_MS, log: this.log, shouldGiveUp: () => this.stopping, signal: this.stopSignal.signal };
     await retrying("installing index templates", () => installTemplates(this.engine), (e) => e instanceof EngineError && e.retryable, retryForever);
     await retrying("connecting to Kafka", async () => {
       await this.admin.connect();
       await this.producer.connect();
       await this.consumer.connect();
     }, () => true, retryForever);
+    await this.deadLetters.readTopicLimit(this.admin);
     // The topics may not exist yet (the stack's topic job runs beside the service): wait for them.
     await retrying(
       `subscribing to ${this.config.HELK_INPUT_TOPICS.join(", ")}`,
@@ -115,6 +141,7 @@ export class EnrichmentService {
       () => true,
       retryForever,
     );
+    if (this.stopping) throw new GaveUp("stopped during start-up");
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -125,6 +152,7 @@ export class EnrichmentService {
         return handled;
       },
     });
+    if (this.stopping) throw new GaveUp("stopped during start-up");
     this.consumerRunning = true;
     this.joinTimer = setInterval(() => this.onJoinTick(), JOIN_TICK_MS);
     this.log.info({ topics: this.config.HELK_INPUT_TOPICS, group: this.config.HELK_CONSUMER_GROUP, engine: this.engine.url }, "enrichment service consuming");
@@ -138,6 +166,7 @@ export class EnrichmentService {
     if (this.stopping) return;
     this.stopping = true;
     this.stopDeadline = Date.now() + SHUTDOWN_GRACE_MS;
+    this.stopSignal.abort(new GaveUp("stopped during start-up"));
     clearInterval(this.joinTimer);
     this.log.info({ writesInFlight: this.inFlight.size }, "stopping: writing what was taken");
     if (this.consumerRunning) this.consumer.pause(this.config.HELK_INPUT_TOPICS.map((topic) => ({ topic })));
@@ -154,14 +183,15 @@ export class EnrichmentService {
     this.log.info("stopped");
   }
 
-  /** Kafka and the engine both answer (for `/readyz`). */
-  async readiness(): Promise<{ ready: boolean; kafka: string; engine: string }> {
+  /** Kafka and the engine both answer, and the pipeline moves (for `/readyz`). */
+  async readiness(): Promise<{ ready: boolean; kafka: string; engine: string; pipeline: string }> {
     const timeout = <T>(p: Promise<T>) => Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("no answer in 2 s")), 2000))]);
     const kafka = this.consumerRunning
       ? await timeout(this.admin.describeCluster()).then(() => "ok", (e: Error) => `unreachable: ${e.message}`)
       : "not consuming yet";
     const engine = await timeout(this.engine.request({ method: "GET", path: "/" })).then(() => "ok", (e: Error) => `unreachable: ${e.message}`);
-    return { ready: kafka === "ok" && engine === "ok" && !this.stopping, kafka, engine };
+    const pipeline = this.pausedFor.length === 0 ? "ok" : `paused: ${this.pausedFor.join("; ")}`;
+    return { ready: kafka === "ok" && engine === "ok" && pipeline === "ok" && !this.stopping, kafka, engine, pipeline };
   }
 
   /**
@@ -209,13 +239,41 @@ export class EnrichmentService {
     this.log.debug({ topic, partition, first, last, documents: items.length, deadLetters: letters.length }, "batch queued");
   }
 
-  /** Timer: gauges; connections that waited in vain are looked up in the index; commits what the join freed. */
+  /** Timer: gauges; the pipeline's health; connections that waited in vain are looked up in the index; commits what the join freed. */
   private onJoinTick(): void {
-    this.metrics.cacheSize.set(this.enricher.join.size);
-    this.metrics.waiting.set(this.enricher.join.waitingCount);
+    const { join } = this.enricher;
+    this.metrics.cacheSize.set(join.size);
+    this.metrics.cacheBytes.set(join.bytes);
+    this.metrics.waiting.set(join.waitingCount);
+    this.metrics.waitingBytes.set(join.waitingBytes);
     if (this.stopping) return;
+    this.checkHealth();
     this.lookUp(this.enricher.expire());
     this.commitSoon();
+  }
+
+  /**
+   * Pauses consumption while the pipeline is stalled or the engine blocks writes, and resumes it when that is
+   * over; the stall goes to the metric and the log (once when it starts, once when it ends).
+   */
+  private checkHealth(): void {
+    const { paused, stalled } = this.health.state(this.inFlight.size > 0);
+    this.metrics.stalled.set(stalled.length > 0 ? 1 : 0);
+    this.metrics.paused.set(paused.length > 0 ? 1 : 0);
+    if (stalled.length > 0 && !this.stallLogged) this.log.error({ reasons: stalled }, "pipeline stalled; consumption paused until writes go through");
+    if (stalled.length === 0 && this.stallLogged) this.log.info("pipeline moving again");
+    this.stallLogged = stalled.length > 0;
+    const wasPaused = this.pausedFor.length > 0;
+    this.pausedFor = paused;
+    if (!this.consumerRunning || wasPaused === paused.length > 0) return;
+    const topics = this.config.HELK_INPUT_TOPICS.map((topic) => ({ topic }));
+    if (paused.length > 0) {
+      this.log.warn({ reasons: paused }, "consumption paused");
+      this.consumer.pause(topics);
+    } else {
+      this.log.info("consumption resumed");
+      this.consumer.resume(topics);
+    }
   }
 
   /** Looks connections up in the index and writes those joined; their offsets stay held until then. */
@@ -234,6 +292,7 @@ export class EnrichmentService {
     const done: Promise<void> = write.then(
       () => {
         release();
+        this.health.progressed();
         this.commitSoon();
       },
       (err: unknown) => this.log.error({ err: String(err) }, "write abandoned; its messages stay uncommitted"),
@@ -248,7 +307,7 @@ export class EnrichmentService {
    */
   private async joinFromIndex(connections: Connection<MessageRef>[]): Promise<SinkItem<MessageRef>[]> {
     const keys = [...new Set(connections.map((c) => c.doc.join_key!))];
-    const response = await retrying(
+    const lookedUp = await retrying(
       `looking up ${keys.length} processes in the index`,
       () =>
         this.engine.request<{ hits: { hits: { _source: EventDocument }[] } }>({
@@ -262,9 +321,21 @@ export class EnrichmentService {
           },
         }),
       (e) => e instanceof EngineError && e.retryable,
-      { maxDelayMs: this.config.HELK_RETRY_MAX_MS, log: this.log, shouldGiveUp: () => this.stopping && Date.now() > this.stopDeadline, onWait: () => this.heartbeat() },
-    );
-    const processes = new Map(response.body.hits.hits.map((h) => [h._source.join_key!, h._source]));
+      {
+        maxDelayMs: this.config.HELK_RETRY_MAX_MS,
+        log: this.log,
+        shouldGiveUp: () => this.stopping && Date.now() > this.stopDeadline,
+        onWait: () => this.heartbeat(),
+        onRetry: (reason) => this.health.failed("index look-up", reason),
+      },
+    ).catch((err: unknown) => {
+      // An answer no retry changes: these connections stay unjoined (their own events are indexed anyway).
+      if (!(err instanceof EngineError)) throw err;
+      this.log.error({ err: err.message, connections: connections.length }, "looking up processes in the index failed for good; the connections stay unjoined");
+      return undefined;
+    });
+    this.health.succeeded("index look-up");
+    const processes = new Map((lookedUp?.body.hits.hits ?? []).map((h) => [h._source.join_key!, h._source]));
     const items: SinkItem<MessageRef>[] = [];
     for (const connection of connections) {
       const process = processes.get(connection.doc.join_key!);

@@ -1,7 +1,9 @@
 import type { Logger } from "pino";
 import { type Engine, EngineError } from "../lib/engine.ts";
 import type { Metrics } from "./metrics.ts";
-import { retrying, type RetryOptions } from "./retry.ts";
+import { isDiskBlock } from "./disk.ts";
+import type { PipelineHealth } from "./health.ts";
+import { pauseBeforeRetry, retrying, type RetryOptions } from "./retry.ts";
 import type { IndexAction } from "./transforms/index.ts";
 
 /** One document to index and what it came from (handed back if the engine rejects it). */
@@ -29,9 +31,14 @@ export interface BulkSinkOptions {
   maxInFlight: number;
   /** How long a request that is not full yet waits for more documents while a request slot is free (ms). */
   lingerMs: number;
+  /** A document the engine keeps refusing (item 429/5xx, not a block) this long is handed back as rejected (ms). */
+  giveUpMs: number;
   metrics: Metrics;
   log: Logger;
   retry: Omit<RetryOptions, "log">;
+  health: PipelineHealth;
+  /** The engine refuses writes because its disk passed the flood-stage watermark. */
+  onDiskBlock: () => void;
 }
 
 /** The `_bulk` lines (action and document) that index one document. */
@@ -65,7 +72,17 @@ interface Chunk<S> {
 /** A request: its body, and where each document's lines are in it. */
 interface Request<S> {
   body: string;
-  docs: { start: number; end: number; source: S; kind: SinkItem<S>["kind"]; group: Group<S> }[];
+  docs: RequestDoc<S>[];
+}
+
+interface RequestDoc<S> {
+  start: number;
+  end: number;
+  source: S;
+  kind: SinkItem<S>["kind"];
+  group: Group<S>;
+  /** Since when the engine refuses this document for now (429/5xx items; a block does not count). */
+  refusedSince?: number;
 }
 
 interface BulkItemResult {
@@ -81,6 +98,18 @@ interface BulkResponse {
 const retryableStatus = (status: number) => status === 429 || status >= 500;
 
 /**
+ * Whole-request answers that no retry changes (400 Bad Request, 413 Request Entity Too Large): one of the
+ * documents, or their sum, is what the engine refuses, so the request is split.
+ */
+export const refusesWholeRequest = (err: unknown): err is EngineError => err instanceof EngineError && (err.status === 400 || err.status === 413);
+
+/** The halves of a request's documents (a request of one document cannot be split). */
+export function halves<T>(docs: T[]): [T[], T[]] {
+  const middle = Math.ceil(docs.length / 2);
+  return [docs.slice(0, middle), docs.slice(middle)];
+}
+
+/**
  * Only what the sink reads of a bulk answer: the engine leaves out each item's index, id, version and shard
  * figures, which would otherwise be most of the answer and of the time spent parsing it.
  */
@@ -93,9 +122,16 @@ const BULK_ANSWER_FIELDS = "items.*.status,items.*.error";
  * size while the engine is the bottleneck and stay small when it is idle. {@link add} holds its caller back while
  * a full request waits for a slot, so memory stays bounded (about `maxBytes` × (`maxInFlight` + 1)).
  *
- * Whole requests that failed (no answer, 429/5xx, or any other error such as a 401 until credentials are fixed: a
- * write is never dropped) are retried, and so are single items the engine answered 429/5xx for; items the engine
- * rejected for good (mapping conflicts, bad values) are handed back with the engine's reason.
+ * Every failure has an end:
+ * - a whole request refused for good (400, 413) is split in halves, down to the document the engine refuses,
+ *   which is handed back with the engine's answer (and dead-lettered by the caller);
+ * - a whole request that failed otherwise (no answer, 429/5xx, or a 401 until credentials are fixed) is retried
+ *   with capped backoff and jitter, reported to the pipeline's health, which pauses consumption and shows the
+ *   stall; it ends when the engine answers, or at shutdown;
+ * - items the engine answered 429/5xx for are retried with backoff, and handed back once refused for `giveUpMs`;
+ * - items refused by a write block are retried without giving up (a full disk must not lose events) while the
+ *   service pauses consumption and {@link DiskGuard} waits for space;
+ * - items the engine rejected for good (mapping conflicts, bad values) are handed back with the engine's reason.
  */
 export class BulkSink<S> {
   private readonly chunks: Chunk<S>[] = [];
@@ -203,18 +239,33 @@ export class BulkSink<S> {
 
   /** Indexes one request's documents, retrying until each is indexed or rejected for good. */
   private async index(request: Request<S>): Promise<void> {
+    const { retry, log, metrics, health, giveUpMs } = this.options;
     let pending = request;
-    while (pending.docs.length > 0) {
+    for (let refusedRounds = 0; pending.docs.length > 0; ) {
       const { body, docs } = pending;
-      const answer = await retrying(
-        `bulk request of ${docs.length} documents`,
-        () => this.post(body, docs.length),
-        (err) => err instanceof EngineError,
-        { ...this.options.retry, log: this.options.log, onRetry: () => this.options.metrics.bulkRetries.inc() },
-      );
-      const again: Request<S>["docs"] = [];
+      let answer: BulkResponse;
+      try {
+        answer = await retrying(`bulk request of ${docs.length} documents`, () => this.post(body, docs.length), (err) => err instanceof EngineError && !refusesWholeRequest(err), {
+          ...retry,
+          log,
+          onRetry: (reason) => {
+            metrics.bulkRetries.inc();
+            health.failed("engine", reason);
+          },
+        });
+      } catch (err) {
+        if (!refusesWholeRequest(err)) throw err;
+        health.succeeded("engine");
+        await this.split(pending, err);
+        return;
+      }
+      health.succeeded("engine");
+      const again: RequestDoc<S>[] = [];
       let events = 0;
       let joined = 0;
+      let refusal: string | undefined;
+      let blocked = false;
+      const now = Date.now();
       answer.items.forEach((item, i) => {
         const doc = docs[i]!;
         const result = item.index ?? Object.values(item)[0]!;
@@ -222,22 +273,48 @@ export class BulkSink<S> {
           if (doc.kind === "event") events++;
           else joined++;
           this.settleOne(doc.group);
-        } else if (retryableStatus(result.status)) again.push(doc);
-        else {
-          const document = documentOf(body.slice(doc.start, doc.end));
-          doc.group.rejected.push({ source: doc.source, kind: doc.kind, document, status: result.status, reason: itemReason(result) });
-          this.settleOne(doc.group);
-        }
+        } else if (result.error?.type === "cluster_block_exception") {
+          // A write block (full disk, or set by hand) is lifted in time: nothing is given up meanwhile.
+          blocked = true;
+          if (isDiskBlock(result.error.type, result.error.reason)) this.options.onDiskBlock();
+          refusal = itemReason(result);
+          again.push({ ...doc, refusedSince: undefined });
+        } else if (retryableStatus(result.status)) {
+          refusal = itemReason(result);
+          const refusedSince = doc.refusedSince ?? now;
+          if (now - refusedSince < giveUpMs) again.push({ ...doc, refusedSince });
+          else this.reject(doc, body, result.status, `engine kept refusing the document for ${Math.round((now - refusedSince) / 1000)} s; last answer: ${refusal}`);
+        } else this.reject(doc, body, result.status, itemReason(result));
       });
-      if (events > 0) this.options.metrics.indexed.inc({ kind: "event" }, events);
-      if (joined > 0) this.options.metrics.indexed.inc({ kind: "process_network" }, joined);
+      if (events > 0) metrics.indexed.inc({ kind: "event" }, events);
+      if (joined > 0) metrics.indexed.inc({ kind: "process_network" }, joined);
+      if (blocked) health.blocked("engine write block", refusal!);
+      else health.unblocked("engine write block");
       if (again.length > 0) {
-        this.options.metrics.bulkRetries.inc();
-        this.options.log.warn({ items: again.length }, "engine refused items for now (429/5xx); retrying them");
-        await new Promise((r) => setTimeout(r, 500));
+        metrics.bulkRetries.inc();
+        if (!blocked) health.failed("engine items", refusal!);
+        await pauseBeforeRetry(`indexing ${again.length} documents the engine refused for now`, new Error(refusal), ++refusedRounds, { ...retry, log });
+      } else {
+        health.succeeded("engine items");
+        refusedRounds = 0;
       }
       pending = subset(body, again);
     }
+  }
+
+  /** A request the engine refused whole: its halves are indexed one after the other; a single document is rejected. */
+  private async split(request: Request<S>, err: EngineError): Promise<void> {
+    if (request.docs.length === 1) {
+      this.reject(request.docs[0]!, request.body, err.status, `engine refused the request holding only this document (${request.body.length} characters): ${err.message}`);
+      return;
+    }
+    this.options.log.warn({ documents: request.docs.length, characters: request.body.length, err: err.message }, "engine refused a bulk request whole; splitting it");
+    for (const half of halves(request.docs)) await this.index(subset(request.body, half));
+  }
+
+  private reject(doc: RequestDoc<S>, body: string, status: number, reason: string): void {
+    doc.group.rejected.push({ source: doc.source, kind: doc.kind, document: documentOf(body.slice(doc.start, doc.end)), status, reason });
+    this.settleOne(doc.group);
   }
 
   private settleOne(group: Group<S>): void {
@@ -259,7 +336,7 @@ export class BulkSink<S> {
 }
 
 /** A request of some of another request's documents. */
-function subset<S>(body: string, docs: Request<S>["docs"]): Request<S> {
+function subset<S>(body: string, docs: RequestDoc<S>[]): Request<S> {
   let chars = 0;
   const pieces = docs.map((d) => body.slice(d.start, d.end));
   return {

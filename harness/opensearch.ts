@@ -33,6 +33,8 @@ export interface OpenSearchOptions {
   readyTimeoutMs?: number;
   /** See {@link import("./process.ts").LaunchOptions.linkToParent}. Default true. */
   linkToParent?: boolean;
+  /** More node settings (e.g. `http.max_content_length`), over the harness's own. */
+  settings?: Record<string, string | number | boolean>;
 }
 
 export interface OpenSearchEndpoints {
@@ -99,6 +101,7 @@ export async function startOpenSearch(options: OpenSearchOptions = {}): Promise<
     "node.roles": "cluster_manager,data,ingest",
     // Shared machines run with full-ish disks; watermarks would turn indices read-only mid-test.
     "cluster.routing.allocation.disk.threshold_enabled": false,
+    ...options.settings,
   };
 
   const launched = await ServerProcess.launch({

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SIGMA_LEVELS, SIGMA_STATUSES, type SigmaLevel } from "../../lib/contract/detections-env.ts";
 import { DEFAULT_CONSUMER_GROUP, DEFAULT_DEAD_LETTER_TOPIC, DEFAULT_EVENT_TOPICS } from "../../lib/contract/names.ts";
+import { DEFAULT_ENRICHMENT_MEMORY } from "../../lib/contract/enrichment-env.ts";
 
 /**
  * The one schema of a HELK deployment: every `helk:` key of a stack file (`stacks/Pulumi.<stack>.yaml`).
@@ -24,6 +25,9 @@ const pinnedImage = z.string().superRefine((image, ctx) => {
 const byteQuantity = z
   .string()
   .regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti|K|M|G|T)$/, 'must be a size like "512Mi" or "10Gi"');
+
+/** Whole mebibytes as a byte quantity (`33554432` → `32Mi`). */
+const mebibytes = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))}Mi`;
 
 /** A JVM heap size: `512m`, `1g`. */
 const heapSize = z.string().regex(/^[1-9][0-9]*[mg]$/, 'must be a heap size like "512m" or "1g"');
@@ -189,6 +193,15 @@ const enrichment = section({
    */
   geoip: z.object({ cityDatabaseFile: hostFile.optional(), asnDatabaseFile: hostFile.optional() }).strict().optional(),
   resources: resources(0.5, "512Mi"),
+  /**
+   * What the process/network join may hold, in estimated bytes (`HELK_JOIN_CACHE_BYTES`, `HELK_JOIN_WAITING_BYTES`):
+   * `cache` of process contexts (default 48Mi), `waiting` connections that came before their process (default
+   * 16Mi). Each between 64Ki and 1Gi; both live in the service's 144 MB heap.
+   */
+  joinMemory: section({
+    cache: byteQuantity.default(mebibytes(DEFAULT_ENRICHMENT_MEMORY.joinCacheBytes)),
+    waiting: byteQuantity.default(mebibytes(DEFAULT_ENRICHMENT_MEMORY.joinWaitingBytes)),
+  }),
   /** Published HTTP port (health, metrics) of the first replica; null: not published. Default 8080. */
   port: publishedPort(8080),
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_ENRICHMENT_MEMORY } from "../../lib/contract/enrichment-env.ts";
 import { attackContext, noAttackKnowledge, type TechniqueResolver } from "./attack.ts";
 import { ChannelFilter, DEFAULT_KNOWN_CHANNELS } from "./channels.ts";
 import { dailyIndex, documentId, EVENTS_INDEX_PREFIX, PROCESS_NETWORK_INDEX_PREFIX } from "./document-id.ts";
@@ -62,7 +63,15 @@ export interface EnricherOptions {
   geo?: GeoResolver;
 }
 
-export const DEFAULT_JOIN_OPTIONS: JoinOptions = { maxEntries: 30_000, maxAgeMs: 24 * 3600_000, waitMs: 5_000, maxWaiting: 10_000 };
+/** The join's bounds; the byte budgets (estimates, join.ts `approximateBytes`) are the deploy side's defaults. */
+export const DEFAULT_JOIN_OPTIONS: JoinOptions = {
+  maxEntries: 30_000,
+  maxBytes: DEFAULT_ENRICHMENT_MEMORY.joinCacheBytes,
+  maxAgeMs: 24 * 3600_000,
+  waitMs: 5_000,
+  maxWaiting: 10_000,
+  maxWaitingBytes: DEFAULT_ENRICHMENT_MEMORY.joinWaitingBytes,
+};
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 /** 10 minutes: above the shipping delays of the Security-Datasets' multi-host recordings (at most 150 s), below any time-zone offset. */
 export const DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS = 600;
@@ -150,7 +159,8 @@ export class Enricher<T = undefined> {
       result.joined = this.join.addProcess(doc, key, now).map(joinedAction);
       return result;
     }
-    const outcome = this.join.connect({ doc, id: event.id, tag: context.tag }, key, now);
+    // The caller keeps the message's bytes beside a waiting connection (to dead-letter it if need be).
+    const outcome = this.join.connect({ doc, id: event.id, tag: context.tag }, key, now, typeof original === "string" ? original.length : original.byteLength);
     if (outcome.kind === "joined") result.joined.push(joinedAction(outcome.joined));
     else if (outcome.kind === "waiting") result.waiting = true;
     else result.overflow = outcome.connection;

@@ -8,6 +8,8 @@ export const NETWORK_CONNECT = 3;
 export interface JoinOptions {
   /** Process contexts kept at most; the least recently used go first. */
   maxEntries: number;
+  /** Estimated bytes ({@link approximateBytes}) of the cached process contexts at most; the least recently used go first. */
+  maxBytes: number;
   /**
    * A process the service has not seen for this long (ms of the service's clock, since it came in or last joined
    * a connection) is evicted. Sysmon's own times play no part: a host's clock may jump days between a process
@@ -18,6 +20,34 @@ export interface JoinOptions {
   waitMs: number;
   /** Connections waiting at most; beyond, a new one is given up at once (reported as overflow). */
   maxWaiting: number;
+  /** Estimated bytes of the waiting connections (their documents and what the caller keeps with them) at most; beyond, as `maxWaiting`. */
+  maxWaitingBytes: number;
+}
+
+/** Per-object and per-value overhead in {@link approximateBytes}: V8's headers, property slots and pointers. */
+const OBJECT_BYTES = 32;
+const SLOT_BYTES = 16;
+
+/**
+ * Estimated heap bytes of a JSON-like value: string lengths (one byte per character, as V8 stores Latin-1; two
+ * above it), numbers and booleans as one slot, plus a header per object or array and a slot per entry. An
+ * estimate, meant to bound a cache in bytes rather than entries: cheap (no serialization) and never below the
+ * text the value holds.
+ */
+export function approximateBytes(value: unknown): number {
+  if (typeof value === "string") return SLOT_BYTES + stringBytes(value);
+  if (value === null || typeof value !== "object") return SLOT_BYTES;
+  let bytes = OBJECT_BYTES;
+  if (Array.isArray(value)) {
+    for (const item of value) bytes += approximateBytes(item);
+    return bytes;
+  }
+  for (const key in value) bytes += stringBytes(key) + approximateBytes((value as Record<string, unknown>)[key]);
+  return bytes;
+}
+
+function stringBytes(text: string): number {
+  return /[^\u0000-\u00ff]/.test(text) ? 2 * text.length : text.length;
 }
 
 /** The process-create fields a joined document takes over. */
@@ -37,10 +67,12 @@ export interface Joined<T> extends Connection<T> {
 
 interface Waiting<T> extends Connection<T> {
   deadline: number;
+  bytes: number;
 }
 
 interface CachedProcess {
   context: ProcessContext;
+  bytes: number;
   /** When the service last saw the process (its event came in, or it joined a connection). */
   seenMs: number;
 }
@@ -75,14 +107,16 @@ export function joinDocument(connection: EventDocument, context: ProcessContext,
 
 /**
  * Sysmon process creation (1) joined with network connection (3) on host and process GUID, in real time,
- * whatever the two events' own times. Process contexts live in a bounded cache (entry count capped, and age by
- * the service's clock; least recently used evicted first); a connection whose process is not there yet waits
- * up to `waitMs`. The caller gets what waited in vain from {@link expire} and decides what to do with it.
+ * whatever the two events' own times. Process contexts live in a bounded cache (entry count and estimated bytes
+ * capped, and age by the service's clock; least recently used evicted first); a connection whose process is not
+ * there yet waits up to `waitMs`, while the waiting ones stay under their own count and byte caps. The caller gets what waited in vain from {@link expire} and decides what to do with it.
  */
 export class ProcessNetworkJoin<T> {
   private readonly processes = new Map<string, CachedProcess>();
   private readonly waiting = new Map<string, Waiting<T>[]>();
   private waitingTotal = 0;
+  private cachedBytes = 0;
+  private waitingBytesTotal = 0;
   private newestSeenMs = -Infinity;
   evicted = 0;
 
@@ -96,11 +130,23 @@ export class ProcessNetworkJoin<T> {
     return this.waitingTotal;
   }
 
+  /** Estimated bytes of the cached process contexts. */
+  get bytes(): number {
+    return this.cachedBytes;
+  }
+
+  /** Estimated bytes of the waiting connections. */
+  get waitingBytes(): number {
+    return this.waitingBytesTotal;
+  }
+
   /** Caches a process seen at `nowMs` (service clock); returns the waiting connections it completes. */
   addProcess(doc: EventDocument, key: string, nowMs: number): Joined<T>[] {
     const context = processContext(doc);
-    this.processes.delete(key);
-    this.processes.set(key, { context, seenMs: nowMs });
+    this.forget(key);
+    const bytes = approximateBytes(context) + stringBytes(key) + OBJECT_BYTES;
+    this.processes.set(key, { context, bytes, seenMs: nowMs });
+    this.cachedBytes += bytes;
     if (nowMs > this.newestSeenMs) this.newestSeenMs = nowMs;
     this.evict();
 
@@ -108,11 +154,15 @@ export class ProcessNetworkJoin<T> {
     if (waiters === undefined) return [];
     this.waiting.delete(key);
     this.waitingTotal -= waiters.length;
+    for (const w of waiters) this.waitingBytesTotal -= w.bytes;
     return waiters.map((w) => ({ doc: w.doc, id: w.id, tag: w.tag, joined: joinDocument(w.doc, context, key) }));
   }
 
-  /** Joins a connection, or parks it to wait for its process. */
-  connect(connection: Connection<T>, key: string, now: number): ConnectOutcome<T> {
+  /**
+   * Joins a connection, or parks it to wait for its process. `keptBytes`: what the caller keeps beside a waiting
+   * connection until it is settled (the service: a copy of the Kafka message), counted against `maxWaitingBytes`.
+   */
+  connect(connection: Connection<T>, key: string, now: number, keptBytes = 0): ConnectOutcome<T> {
     const cached = this.processes.get(key);
     if (cached !== undefined) {
       // Seen again: move to the young end of the eviction order.
@@ -122,11 +172,14 @@ export class ProcessNetworkJoin<T> {
       return { kind: "joined", joined: { ...connection, joined: joinDocument(connection.doc, cached.context, key) } };
     }
     if (this.waitingTotal >= this.options.maxWaiting) return { kind: "overflow", connection };
-    const waiter: Waiting<T> = { ...connection, deadline: now + this.options.waitMs };
+    const bytes = approximateBytes(connection.doc) + keptBytes + OBJECT_BYTES;
+    if (this.waitingBytesTotal + bytes > this.options.maxWaitingBytes) return { kind: "overflow", connection };
+    const waiter: Waiting<T> = { ...connection, deadline: now + this.options.waitMs, bytes };
     const list = this.waiting.get(key);
     if (list === undefined) this.waiting.set(key, [waiter]);
     else list.push(waiter);
     this.waitingTotal++;
+    this.waitingBytesTotal += bytes;
     return { kind: "waiting" };
   }
 
@@ -136,7 +189,11 @@ export class ProcessNetworkJoin<T> {
     for (const [key, list] of this.waiting) {
       const keep = list.filter((w) => w.deadline > now);
       if (keep.length === list.length) continue;
-      for (const w of list) if (w.deadline <= now) expired.push(w);
+      for (const w of list) {
+        if (w.deadline > now) continue;
+        expired.push(w);
+        this.waitingBytesTotal -= w.bytes;
+      }
       this.waitingTotal -= list.length - keep.length;
       if (keep.length === 0) this.waiting.delete(key);
       else this.waiting.set(key, keep);
@@ -150,13 +207,20 @@ export class ProcessNetworkJoin<T> {
   }
 
   private evict(): void {
-    const { maxEntries, maxAgeMs } = this.options;
+    const { maxEntries, maxBytes, maxAgeMs } = this.options;
     const oldestAllowed = this.newestSeenMs - maxAgeMs;
     // Map order is the order in which processes were last seen: the oldest come first.
     for (const [key, entry] of this.processes) {
-      if (this.processes.size <= maxEntries && entry.seenMs >= oldestAllowed) break;
-      this.processes.delete(key);
+      if (this.processes.size <= maxEntries && this.cachedBytes <= maxBytes && entry.seenMs >= oldestAllowed) break;
+      this.forget(key);
       this.evicted++;
     }
+  }
+
+  private forget(key: string): void {
+    const entry = this.processes.get(key);
+    if (entry === undefined) return;
+    this.processes.delete(key);
+    this.cachedBytes -= entry.bytes;
   }
 }

@@ -4,6 +4,7 @@ import { describeDeployment, startOrder } from "../../components/deployment.ts";
 import { dockerTopology } from "../../components/docker.ts";
 import { kubernetesTopology } from "../../components/kubernetes.ts";
 import { expandForInstance, quantityToMiB } from "../../components/model.ts";
+import { loadConfig } from "../../enrichment/config.ts";
 
 const docker = (raw: object) => {
   const config = parseHelkConfig({ target: "docker", ...raw });
@@ -21,6 +22,17 @@ describe("platform-neutral model", () => {
     before("setup-index-templates", "setup-attack-load");
     before("dashboards", "setup-dashboards-import");
     expect(new Set(order).size).toBe(order.length);
+  });
+
+  it("hands the enrichment service its join memory budgets from helk:enrichment.joinMemory, in bytes the service reads", () => {
+    const budgets = (raw: object) => {
+      const env = service(docker(raw), "enrichment").env;
+      return loadConfig(Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string")));
+    };
+    const defaults = budgets({});
+    expect([defaults.HELK_JOIN_CACHE_BYTES, defaults.HELK_JOIN_WAITING_BYTES]).toEqual([48 * 1024 * 1024, 16 * 1024 * 1024]);
+    const set = budgets({ enrichment: { joinMemory: { cache: "64Mi", waiting: "1Gi" } } });
+    expect([set.HELK_JOIN_CACHE_BYTES, set.HELK_JOIN_WAITING_BYTES]).toEqual([64 * 1024 * 1024, 1024 * 1024 * 1024]);
   });
 
   it("advertises Kafka on a reachable host when asked to publish on every interface", () => {

@@ -5,7 +5,7 @@ const source = (value: Buffer | null): MessageRef => ({ topic: "winlogbeat", par
 
 describe("dead-letter messages", () => {
   it("carry reason, stage, source position and the original text", () => {
-    const message = deadLetterMessage({ source: source(Buffer.from('{"a":')), stage: "parse", reason: "not JSON: x" }, new Date(0));
+    const message = deadLetterMessage({ source: source(Buffer.from('{"a":')), stage: "parse", reason: "not JSON: x" }, { now: new Date(0) });
     expect(JSON.parse(message.value)).toEqual({
       reason: "not JSON: x",
       stage: "parse",

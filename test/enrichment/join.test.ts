@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Enricher, type IndexAction } from "../../enrichment/transforms/index.ts";
-import { ProcessNetworkJoin } from "../../enrichment/transforms/join.ts";
+import { approximateBytes, type JoinOptions, ProcessNetworkJoin, processContext } from "../../enrichment/transforms/join.ts";
 import { normalize } from "../../enrichment/transforms/normalize.ts";
 import { viewEvent } from "../../enrichment/transforms/shape.ts";
 import { eventsOf, SYSMON } from "./samples.ts";
@@ -56,6 +56,9 @@ describe("process/network join over a real recording", () => {
   });
 });
 
+/** Join options with the given bounds and no byte caps (the byte caps have their own tests). */
+const bounds = (b: Omit<JoinOptions, "maxBytes" | "maxWaitingBytes">): JoinOptions => ({ ...b, maxBytes: Infinity, maxWaitingBytes: Infinity });
+
 describe("join cache bounds and waiting", () => {
   const processCreate = events.find((e) => e.Channel === SYSMON && e.EventID === 1)!;
   const connection = events.find((e) => e.Channel === SYSMON && e.EventID === 3)!;
@@ -63,7 +66,7 @@ describe("join cache bounds and waiting", () => {
   const t0 = Date.parse("2020-01-01T00:00:00Z");
 
   it("a connection that arrives first waits and is joined when its process comes", () => {
-    const join = new ProcessNetworkJoin<string>({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 });
+    const join = new ProcessNetworkJoin<string>(bounds({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 }));
     const conn = withGuid(connection, "{g1}");
     expect(join.connect({ doc: conn, id: "c1", tag: "offset-7" }, "h|{g1}", 0).kind).toBe("waiting");
     expect([...join.waitingTags()]).toEqual(["offset-7"]);
@@ -74,7 +77,7 @@ describe("join cache bounds and waiting", () => {
   });
 
   it("a connection whose process never comes is handed back once its wait is over", () => {
-    const join = new ProcessNetworkJoin<number>({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 });
+    const join = new ProcessNetworkJoin<number>(bounds({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 }));
     join.connect({ doc: withGuid(connection, "{g2}"), id: "c2", tag: 2 }, "h|{g2}", 0);
     expect(join.expire(999)).toEqual([]);
     expect(join.expire(1_000).map((c) => c.id)).toEqual(["c2"]);
@@ -82,13 +85,13 @@ describe("join cache bounds and waiting", () => {
   });
 
   it("gives up a new connection at once when too many wait", () => {
-    const join = new ProcessNetworkJoin<number>({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 2 });
+    const join = new ProcessNetworkJoin<number>(bounds({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 2 }));
     for (const i of [1, 2]) expect(join.connect({ doc: withGuid(connection, `{w${i}}`), id: `c${i}`, tag: i }, `h|{w${i}}`, 0).kind).toBe("waiting");
     expect(join.connect({ doc: withGuid(connection, "{w3}"), id: "c3", tag: 3 }, "h|{w3}", 0).kind).toBe("overflow");
   });
 
   it("keeps at most maxEntries processes, evicting the least recently used", () => {
-    const join = new ProcessNetworkJoin<number>({ maxEntries: 3, maxAgeMs: 3600_000, waitMs: 0, maxWaiting: 10 });
+    const join = new ProcessNetworkJoin<number>(bounds({ maxEntries: 3, maxAgeMs: 3600_000, waitMs: 0, maxWaiting: 10 }));
     for (const g of ["a", "b", "c"]) join.addProcess(withGuid(processCreate, g), `h|${g}`, t0);
     expect(join.connect({ doc: withGuid(connection, "a"), id: "x", tag: 0 }, "h|a", 0).kind).toBe("joined"); // a is now recent
     join.addProcess(withGuid(processCreate, "d"), "h|d", t0);
@@ -99,7 +102,7 @@ describe("join cache bounds and waiting", () => {
   });
 
   it("evicts processes the service has not seen for maxAgeMs of its own clock, whatever their event times", () => {
-    const join = new ProcessNetworkJoin<number>({ maxEntries: 100, maxAgeMs: 60_000, waitMs: 0, maxWaiting: 10 });
+    const join = new ProcessNetworkJoin<number>(bounds({ maxEntries: 100, maxAgeMs: 60_000, waitMs: 0, maxWaiting: 10 }));
     // Event times out of order and years apart (skewed clocks) decide nothing; when the service saw them does.
     join.addProcess(withGuid(processCreate, "old", "2031-01-01 00:00:00.000"), "h|old", t0);
     join.addProcess(withGuid(processCreate, "used", "2019-01-01 00:00:00.000"), "h|used", t0 + 10_000);
@@ -115,7 +118,7 @@ describe("join cache bounds and waiting", () => {
   });
 
   it("joins a connection with its process however far apart their event times are, in either order", () => {
-    const join = new ProcessNetworkJoin<number>({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 });
+    const join = new ProcessNetworkJoin<number>(bounds({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 10 }));
     const process = withGuid(processCreate, "{p}", "2020-01-01 00:00:00.000");
     join.addProcess(process, "h|{p}", t0);
     const early = join.connect({ doc: withGuid(connection, "{p}", "2019-12-26 00:00:00.000"), id: "early", tag: 1 }, "h|{p}", t0);
@@ -128,5 +131,48 @@ describe("join cache bounds and waiting", () => {
     expect(joined[0]!.joined["@timestamp"]).toBe("2021-02-04T00:00:00.000Z");
     expect(joined[0]!.joined.process_timestamp).toBe("2020-01-01T00:00:00.000Z");
     if (early.kind === "joined") expect(early.joined.joined.process_timestamp).toBe(process["@timestamp"]);
+  });
+
+  it("keeps the cached contexts under maxBytes, evicting the least recently used, and accounts bytes exactly as entries come and go", () => {
+    const one = approximateBytes(processContext(withGuid(processCreate, "p0"))) + 200;
+    const join = new ProcessNetworkJoin<number>({ ...bounds({ maxEntries: 1_000, maxAgeMs: 3600_000, waitMs: 0, maxWaiting: 10 }), maxBytes: 5 * one });
+    for (let i = 0; i < 40; i++) {
+      join.addProcess(withGuid(processCreate, `p${i}`), `h|p${i}`, t0 + i);
+      expect(join.bytes).toBeLessThanOrEqual(5 * one);
+    }
+    expect(join.size).toBeGreaterThanOrEqual(4);
+    expect(join.size).toBeLessThanOrEqual(5);
+    expect(join.evicted).toBe(40 - join.size);
+    // The newest stay, the oldest went.
+    expect(join.connect({ doc: withGuid(connection, "p39"), id: "n", tag: 0 }, "h|p39", t0).kind).toBe("joined");
+    expect(join.connect({ doc: withGuid(connection, "p0"), id: "o", tag: 0 }, "h|p0", t0).kind).toBe("waiting");
+    // The same process again replaces its entry: its bytes are not counted twice.
+    const before = join.bytes;
+    join.addProcess(withGuid(processCreate, "p39"), "h|p39", t0 + 100);
+    expect(join.bytes).toBe(before);
+  });
+
+  it("a larger context takes more of the byte budget than a small one", () => {
+    const small = approximateBytes(processContext(withGuid(processCreate, "s")));
+    const large = approximateBytes(processContext(doc({ ...processCreate, ProcessGuid: "l", CommandLine: "x".repeat(10_000) })));
+    expect(large - small).toBeGreaterThanOrEqual(10_000 - String(processCreate.CommandLine).length);
+    expect(approximateBytes("é".repeat(10))).toBe(approximateBytes("e".repeat(10))); // Latin-1: one byte each
+    expect(approximateBytes("€".repeat(10)) - approximateBytes("e".repeat(10))).toBe(10); // two bytes above it
+  });
+
+  it("gives up a connection at once when the waiting ones would exceed maxWaitingBytes, counting what the caller keeps, and frees their bytes", () => {
+    const kept = 100_000;
+    const join = new ProcessNetworkJoin<number>({ ...bounds({ maxEntries: 10, maxAgeMs: 60_000, waitMs: 1_000, maxWaiting: 1_000 }), maxWaitingBytes: 2.5 * kept });
+    expect(join.connect({ doc: withGuid(connection, "{a}"), id: "a", tag: 1 }, "h|{a}", 0, kept).kind).toBe("waiting");
+    expect(join.connect({ doc: withGuid(connection, "{b}"), id: "b", tag: 2 }, "h|{b}", 0, kept).kind).toBe("waiting");
+    expect(join.waitingBytes).toBeGreaterThan(2 * kept);
+    expect(join.connect({ doc: withGuid(connection, "{c}"), id: "c", tag: 3 }, "h|{c}", 0, kept).kind).toBe("overflow");
+    expect(join.waitingCount).toBe(2);
+    // A small one still fits; bytes return when connections are joined or expire.
+    expect(join.connect({ doc: withGuid(connection, "{d}"), id: "d", tag: 4 }, "h|{d}", 0).kind).toBe("waiting");
+    join.addProcess(withGuid(processCreate, "{a}"), "h|{a}", t0);
+    expect(join.expire(1_000).map((c) => c.id).sort()).toEqual(["b", "d"]);
+    expect(join.waitingBytes).toBe(0);
+    expect(join.waitingCount).toBe(0);
   });
 });
