@@ -18,8 +18,8 @@ describe("setup jobs", () => {
     const brokers = serviceEndpoints().kafkaBrokers;
     const name = `helk-setup-test-${Date.now()}`;
     const topic = { name, partitions: 2, replicationFactor: 1, retentionHours: 5 };
-    expect(await ensureTopics(brokers, [topic], 30)).toEqual([name]);
-    expect(await ensureTopics(brokers, [{ ...topic, partitions: 4, retentionHours: 7 }], 30)).toEqual([]);
+    expect(await ensureTopics({ brokers }, [topic], 30)).toEqual([name]);
+    expect(await ensureTopics({ brokers }, [{ ...topic, partitions: 4, retentionHours: 7 }], 30)).toEqual([]);
 
     const admin = new Kafka({ clientId: "helk-setup-test", brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -35,7 +35,7 @@ describe("setup jobs", () => {
   });
 
   it("fails naming Kafka when no broker answers in time", async () => {
-    await expect(ensureTopics(["127.0.0.1:1"], [{ name: "x", partitions: 1, replicationFactor: 1, retentionHours: 1 }], 1)).rejects.toThrow(/^kafka: gave up after 1 s/);
+    await expect(ensureTopics({ brokers: ["127.0.0.1:1"] }, [{ name: "x", partitions: 1, replicationFactor: 1, retentionHours: 1 }], 1)).rejects.toThrow(/^kafka: gave up after 1 s/);
   });
 
   it("installs the HELK index templates", async () => {
