@@ -158,6 +158,11 @@ export function clientFromEnv(env: Record<string, string | undefined> = process.
   return kafkaClientSettings(parsed[KAFKA_ENV.brokers], parsed);
 }
 
+/** Settings of a plaintext cluster given as its brokers, or settings as they are (for helpers taking either). */
+export function asClientSettings(kafka: readonly string[] | KafkaClientSettings): KafkaClientSettings {
+  return Array.isArray(kafka) ? { brokers: [...kafka] } : (kafka as KafkaClientSettings);
+}
+
 /**
  * The kafkajs client configuration for `settings`: the one place TLS and SASL options are made, so no client
  * of ours can turn certificate verification off.
