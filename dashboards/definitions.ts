@@ -1,6 +1,7 @@
 import { channels, eventsDataView, eventsOf, mitreAttackDataView, processNetworkDataView } from "./data-views.ts";
 import { investigationDashboards } from "./investigations.ts";
 import type { Dashboard } from "./model.ts";
+import { breakdown, dashboard, documents, overTime, panel, terms, topValues } from "./panels.ts";
 
 /**
  * HELK's dashboards. Every panel reads a data view of `data-views.ts` (or, for Vega views, names its index),
@@ -44,116 +45,76 @@ export const internalRanges = [
 ];
 const internalLucene = internalRanges.map((cidr) => `dst_ip:"${cidr}"`).join(" OR ");
 
-export const sysmonAttackDashboard: Dashboard = {
-  id: "helk-sysmon-attack",
-  title: "HELK — Sysmon and ATT&CK",
-  description: "Windows/Sysmon event volume, ATT&CK techniques and tactics from RuleName tags, hosts, process lineage.",
-  panels: [
-    {
-      id: "helk-events-over-time",
-      title: "Sysmon events over time by event id",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.sysmon),
-      query: { kind: "events_over_time", split: { field: "event_id", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-top-techniques",
-      title: "Top ATT&CK techniques (RuleName tags)",
-      dataView: eventsDataView,
+export const sysmonAttackDashboard = dashboard("helk-sysmon-attack", "HELK — Sysmon and ATT&CK", "Windows/Sysmon event volume, ATT&CK techniques and tactics from RuleName tags, hosts, process lineage.", [
+  [14, overTime("helk-events-over-time", "Sysmon events over time by event id", terms("event_id", 10), { filter: eventsOf(channels.sysmon) })],
+  [
+    16,
+    topValues("helk-top-techniques", "Top ATT&CK techniques (RuleName tags)", ["mitre_technique_id", "mitre_technique_name"], 15, {
       filter: "mitre_technique_id:*",
-      query: { kind: "top_values", fields: ["mitre_technique_id", "mitre_technique_name"], size: 15, separator: " " },
-      grid: { x: 0, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-top-tactics",
-      title: "Top ATT&CK tactics (RuleName tags)",
-      dataView: eventsDataView,
-      filter: "attack.tactics:*",
-      query: { kind: "top_values", fields: ["attack.tactics"], size: 14 },
-      grid: { x: 24, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-top-hosts",
-      title: "Top hosts",
-      dataView: eventsDataView,
-      query: { kind: "top_values", fields: ["host_name"], size: 10 },
-      grid: { x: 0, y: 30, w: 16, h: 16 },
-    },
-    {
-      id: "helk-parent-child-pairs",
-      title: "Top parent → child process pairs",
-      dataView: eventsDataView,
+      separator: " ",
+    }),
+    topValues("helk-top-tactics", "Top ATT&CK tactics (RuleName tags)", ["attack.tactics"], 14, { filter: "attack.tactics:*" }),
+  ],
+  [
+    16,
+    topValues("helk-top-hosts", "Top hosts", ["host_name"], 10, { width: 16 }),
+    topValues("helk-parent-child-pairs", "Top parent → child process pairs", ["parent_process_name", "process_name"], 20, {
       filter: "event_id:1",
-      query: { kind: "top_values", fields: ["parent_process_name", "process_name"], size: 20, separator: " → " },
-      grid: { x: 16, y: 30, w: 32, h: 16 },
-    },
-    {
-      id: "helk-clock-skewed-hosts",
-      title: "Hosts with clock skew (Sysmon time far from the shipper's)",
+      separator: " → ",
+    }),
+  ],
+  [
+    12,
+    topValues("helk-clock-skewed-hosts", "Hosts with clock skew (Sysmon time far from the shipper's)", ["host_name"], 20, {
       description:
         "Events whose own time (UtcTime) is further from their shipper's time than the enrichment threshold " +
         "(clock_skewed): clocks reset, VM snapshots restored, wrong time zones, tampering. Their events sit in the daily " +
         "index of their own time; shipper_timestamp and clock_skew_seconds say by how much.",
-      dataView: eventsDataView,
       filter: "clock_skewed:true",
-      query: { kind: "top_values", fields: ["host_name"], size: 20 },
-      grid: { x: 0, y: 46, w: 48, h: 12 },
-    },
+    }),
   ],
-};
+]);
 
-export const processNetworkDashboard: Dashboard = {
-  id: "helk-process-network",
-  title: "HELK — Process network connections",
-  description: "Sysmon network connections (event 3) joined with the process creation (event 1) that made them.",
-  panels: [
-    {
-      id: "helk-process-network-table",
-      title: "Process network connections",
-      dataView: processNetworkDataView,
-      query: {
-        kind: "documents",
-        columns: ["host_name", "parent_process_name", "command_line", "process_path", "hash_sha256", "dst_ip", "dst_port"],
-        size: 50,
-      },
-      grid: { x: 0, y: 0, w: 48, h: 18 },
-    },
-    {
-      id: "helk-destinations-by-process",
-      title: "Destinations by process",
-      dataView: processNetworkDataView,
-      query: { kind: "breakdown", by: { field: "process_name", size: 10 }, split: { field: "dst_ip", size: 5 } },
-      grid: { x: 0, y: 18, w: 32, h: 16 },
-    },
-    {
-      id: "helk-internal-external-destinations",
-      title: "Internal vs external destinations",
-      dataView: processNetworkDataView,
-      query: {
+const joined = { dataView: processNetworkDataView };
+
+export const processNetworkDashboard = dashboard("helk-process-network", "HELK — Process network connections", "Sysmon network connections (event 3) joined with the process creation (event 1) that made them.", [
+  [
+    18,
+    documents(
+      "helk-process-network-table",
+      "Process network connections",
+      ["host_name", "parent_process_name", "command_line", "process_path", "hash_sha256", "dst_ip", "dst_port"],
+      50,
+      joined,
+    ),
+  ],
+  [
+    16,
+    breakdown("helk-destinations-by-process", "Destinations by process", terms("process_name", 10), terms("dst_ip", 5), { ...joined, width: 32 }),
+    panel(
+      "helk-internal-external-destinations",
+      "Internal vs external destinations",
+      {
         kind: "filters",
         buckets: [
           { label: "internal (private, loopback, link-local, multicast)", lucene: internalLucene },
           { label: "external", lucene: `dst_ip:* AND NOT (${internalLucene})` },
         ],
       },
-      grid: { x: 32, y: 18, w: 16, h: 16 },
-    },
+      joined,
+    ),
   ],
-};
+]);
 
 const coverageFields = ["technique_id", "technique_name", "tactic", "score", "observed_count"];
 
-export const attackCoverageDashboard: Dashboard = {
-  id: "helk-attack-coverage",
-  title: "HELK — ATT&CK coverage",
-  description: "Techniques per tactic, coloured by detection coverage score (0–100) from collected log sources, with observed counts.",
-  panels: [
-    {
-      id: "helk-attack-coverage-matrix",
-      title: "ATT&CK coverage: tactics × techniques",
-      description: "Techniques with a coverage score or observations; colour = score, label = id · observed count, outline = observed.",
-      query: {
+export const attackCoverageDashboard = dashboard("helk-attack-coverage", "HELK — ATT&CK coverage", "Techniques per tactic, coloured by detection coverage score (0–100) from collected log sources, with observed counts.", [
+  [
+    40,
+    panel(
+      "helk-attack-coverage-matrix",
+      "ATT&CK coverage: tactics × techniques",
+      {
         kind: "vega",
         index: "helk-attack-coverage",
         property: "hits.hits",
@@ -221,18 +182,17 @@ export const attackCoverageDashboard: Dashboard = {
           ],
         },
       },
-      grid: { x: 0, y: 0, w: 48, h: 40 },
-    },
-    {
-      id: "helk-attack-techniques-per-tactic",
-      title: "ATT&CK techniques per tactic (knowledge base)",
+      { description: "Techniques with a coverage score or observations; colour = score, label = id · observed count, outline = observed." },
+    ),
+  ],
+  [
+    14,
+    topValues("helk-attack-techniques-per-tactic", "ATT&CK techniques per tactic (knowledge base)", ["tactics"], 14, {
       description: "Active techniques and sub-techniques in the loaded ATT&CK release, for scale next to the coverage.",
       dataView: mitreAttackDataView,
       filter: "NOT revoked:true AND NOT deprecated:true",
-      query: { kind: "top_values", fields: ["tactics"], size: 14 },
-      grid: { x: 0, y: 40, w: 48, h: 14 },
-    },
+    }),
   ],
-};
+]);
 
 export const dashboards: Dashboard[] = [...investigationDashboards, sysmonAttackDashboard, processNetworkDashboard, attackCoverageDashboard];

@@ -1,5 +1,6 @@
 import { alertsDataView, channels, eventsDataView, eventsOf } from "./data-views.ts";
 import type { Dashboard, PanelQuery } from "./model.ts";
+import { breakdown, dashboard, documents, overTime, panel, terms, topValues } from "./panels.ts";
 
 /**
  * HELK's investigations as dashboards: the global overview, host, user and process investigations, network,
@@ -15,524 +16,241 @@ const failedLogons = eventsOf(channels.security, 4625);
 const scriptBlocks = eventsOf(channels.powershell, 4104);
 const powershellEvents = `${eventsOf(channels.powershell)} OR ${eventsOf(channels.windowsPowershell)}`;
 
-export const overviewDashboard: Dashboard = {
-  id: "helk-overview",
-  title: "HELK — Global overview",
-  description: "Everything collected: volume by channel, event kinds, hosts, users, processes and alerts by level.",
-  panels: [
-    {
-      id: "helk-overview-events-over-time",
-      title: "Events over time by channel",
-      dataView: eventsDataView,
-      query: { kind: "events_over_time", split: { field: "channel", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-overview-event-ids",
-      title: "Top channels and event ids",
-      dataView: eventsDataView,
-      query: { kind: "top_values", fields: ["channel", "event_id"], size: 20, separator: " " },
-      grid: { x: 0, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-overview-actions",
-      title: "Top actions (what happened, per channel and event id)",
-      dataView: eventsDataView,
-      query: { kind: "top_values", fields: ["action"], size: 20 },
-      grid: { x: 24, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-overview-hosts",
-      title: "Hosts by events",
-      dataView: eventsDataView,
-      query: { kind: "top_values", fields: ["host_name"], size: 15 },
-      grid: { x: 0, y: 30, w: 16, h: 16 },
-    },
-    {
-      id: "helk-overview-users",
-      title: "Users by events",
-      dataView: eventsDataView,
-      query: { kind: "top_values", fields: ["user_name"], size: 15 },
-      grid: { x: 16, y: 30, w: 16, h: 16 },
-    },
-    {
-      id: "helk-overview-processes",
-      title: "Processes started",
-      dataView: eventsDataView,
-      filter: processCreations,
-      query: { kind: "top_values", fields: ["process_name"], size: 15 },
-      grid: { x: 32, y: 30, w: 16, h: 16 },
-    },
-    {
-      id: "helk-overview-alert-levels",
-      title: "Alerts by level",
-      dataView: alertsDataView,
-      query: { kind: "top_values", fields: ["rule.level"], size: 5 },
-      grid: { x: 0, y: 46, w: 48, h: 10 },
-    },
+export const overviewDashboard = dashboard("helk-overview", "HELK — Global overview", "Everything collected: volume by channel, event kinds, hosts, users, processes and alerts by level.", [
+  [14, overTime("helk-overview-events-over-time", "Events over time by channel", terms("channel", 10))],
+  [
+    16,
+    topValues("helk-overview-event-ids", "Top channels and event ids", ["channel", "event_id"], 20, { separator: " " }),
+    topValues("helk-overview-actions", "Top actions (what happened, per channel and event id)", ["action"], 20),
   ],
-};
+  [
+    16,
+    topValues("helk-overview-hosts", "Hosts by events", ["host_name"], 15),
+    topValues("helk-overview-users", "Users by events", ["user_name"], 15),
+    topValues("helk-overview-processes", "Processes started", ["process_name"], 15, { filter: processCreations }),
+  ],
+  [10, topValues("helk-overview-alert-levels", "Alerts by level", ["rule.level"], 5, { dataView: alertsDataView })],
+]);
 
-export const hostInvestigationDashboard: Dashboard = {
-  id: "helk-host-investigation",
-  title: "HELK — Host investigation",
-  description: "One host's activity: filter on host_name. Channels, users, processes, logons, destinations and its timeline.",
-  panels: [
-    {
-      id: "helk-host-events-over-time",
-      title: "Events over time by host",
-      dataView: eventsDataView,
-      query: { kind: "events_over_time", split: { field: "host_name", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-host-channels",
-      title: "Channels per host",
-      dataView: eventsDataView,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "channel", size: 8 } },
-      grid: { x: 0, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-host-users",
-      title: "Users per host",
-      dataView: eventsDataView,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "user_name", size: 8 } },
-      grid: { x: 24, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-host-processes",
-      title: "Processes started per host",
-      dataView: eventsDataView,
-      filter: processCreations,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "process_name", size: 10 } },
-      grid: { x: 0, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-host-logon-types",
-      title: "Logons to each host by logon type",
-      dataView: eventsDataView,
-      filter: logons,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "logon_type_description", size: 8 } },
-      grid: { x: 24, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-host-destinations",
-      title: "Network destinations per host",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "dst_ip", size: 8 } },
-      grid: { x: 0, y: 46, w: 48, h: 16 },
-    },
-    {
-      id: "helk-host-timeline",
-      title: "Host timeline",
+/** Each top value of `subject` (a host, an account) broken down by the top values of `field`. */
+const per = (subject: string, field: string, size = 8) => [terms(subject, 10), terms(field, size)] as const;
+
+export const hostInvestigationDashboard = dashboard("helk-host-investigation", "HELK — Host investigation", "One host's activity: filter on host_name. Channels, users, processes, logons, destinations and its timeline.", [
+  [14, overTime("helk-host-events-over-time", "Events over time by host", terms("host_name", 10))],
+  [
+    16,
+    breakdown("helk-host-channels", "Channels per host", ...per("host_name", "channel")),
+    breakdown("helk-host-users", "Users per host", ...per("host_name", "user_name")),
+  ],
+  [
+    16,
+    breakdown("helk-host-processes", "Processes started per host", ...per("host_name", "process_name", 10), { filter: processCreations }),
+    breakdown("helk-host-logon-types", "Logons to each host by logon type", ...per("host_name", "logon_type_description"), { filter: logons }),
+  ],
+  [16, breakdown("helk-host-destinations", "Network destinations per host", ...per("host_name", "dst_ip"), { filter: networkConnections })],
+  [
+    20,
+    documents("helk-host-timeline", "Host timeline", ["host_name", "channel", "event_id", "action", "user_name", "process_name", "command_line"], 100, {
       description: "Saved search: every event of the filtered host, newest first.",
-      dataView: eventsDataView,
       filter: "host_name:*",
-      query: { kind: "documents", columns: ["host_name", "channel", "event_id", "action", "user_name", "process_name", "command_line"], size: 100 },
-      grid: { x: 0, y: 62, w: 48, h: 20 },
-    },
+    }),
   ],
-};
+]);
 
-export const userInvestigationDashboard: Dashboard = {
-  id: "helk-user-investigation",
-  title: "HELK — User investigation",
-  description: "One account's activity: filter on user_name. Hosts, processes, logons, their sources and privileges.",
-  panels: [
-    {
-      id: "helk-user-events-over-time",
-      title: "Events over time by user",
-      dataView: eventsDataView,
-      filter: "user_name:*",
-      query: { kind: "events_over_time", split: { field: "user_name", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-user-hosts",
-      title: "Hosts per user",
-      dataView: eventsDataView,
-      query: { kind: "breakdown", by: { field: "user_name", size: 10 }, split: { field: "host_name", size: 8 } },
-      grid: { x: 0, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-user-processes",
-      title: "Processes started per user",
-      dataView: eventsDataView,
-      filter: processCreations,
-      query: { kind: "breakdown", by: { field: "user_name", size: 10 }, split: { field: "process_name", size: 10 } },
-      grid: { x: 24, y: 14, w: 24, h: 16 },
-    },
-    {
-      id: "helk-user-logon-types",
-      title: "Logons per account by logon type",
-      dataView: eventsDataView,
-      filter: logons,
-      query: { kind: "breakdown", by: { field: "user_name", size: 10 }, split: { field: "logon_type_description", size: 8 } },
-      grid: { x: 0, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-user-logon-sources",
-      title: "Logon source addresses per account",
-      dataView: eventsDataView,
-      filter: `${logons} AND src_ip:*`,
-      query: { kind: "breakdown", by: { field: "user_name", size: 10 }, split: { field: "src_ip", size: 8 } },
-      grid: { x: 24, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-user-special-privileges",
-      title: "Logons with special privileges (4672) by account",
-      dataView: eventsDataView,
+export const userInvestigationDashboard = dashboard("helk-user-investigation", "HELK — User investigation", "One account's activity: filter on user_name. Hosts, processes, logons, their sources and privileges.", [
+  [14, overTime("helk-user-events-over-time", "Events over time by user", terms("user_name", 10), { filter: "user_name:*" })],
+  [
+    16,
+    breakdown("helk-user-hosts", "Hosts per user", ...per("user_name", "host_name")),
+    breakdown("helk-user-processes", "Processes started per user", ...per("user_name", "process_name", 10), { filter: processCreations }),
+  ],
+  [
+    16,
+    breakdown("helk-user-logon-types", "Logons per account by logon type", ...per("user_name", "logon_type_description"), { filter: logons }),
+    breakdown("helk-user-logon-sources", "Logon source addresses per account", ...per("user_name", "src_ip"), { filter: `${logons} AND src_ip:*` }),
+  ],
+  [
+    12,
+    topValues("helk-user-special-privileges", "Logons with special privileges (4672) by account", ["subject_user_name"], 15, {
       filter: eventsOf(channels.security, 4672),
-      query: { kind: "top_values", fields: ["subject_user_name"], size: 15 },
-      grid: { x: 0, y: 46, w: 48, h: 12 },
-    },
-    {
-      id: "helk-user-activity",
-      title: "User activity",
-      description: "Saved search: every event naming an account, newest first; filter on user_name.",
-      dataView: eventsDataView,
-      filter: "user_name:*",
-      query: {
-        kind: "documents",
-        columns: ["user_domain", "user_name", "host_name", "channel", "event_id", "action", "process_name", "command_line"],
-        size: 100,
-      },
-      grid: { x: 0, y: 58, w: 48, h: 20 },
-    },
+    }),
   ],
-};
+  [
+    20,
+    documents(
+      "helk-user-activity",
+      "User activity",
+      ["user_domain", "user_name", "host_name", "channel", "event_id", "action", "process_name", "command_line"],
+      100,
+      { description: "Saved search: every event naming an account, newest first; filter on user_name.", filter: "user_name:*" },
+    ),
+  ],
+]);
 
-export const processInvestigationDashboard: Dashboard = {
-  id: "helk-process-investigation",
-  title: "HELK — Process investigation",
-  description: "Process creations: parent/child lineage, command lines and their fingerprints, integrity levels, sources.",
-  panels: [
-    {
-      id: "helk-process-creations-over-time",
-      title: "Process creations over time by image",
-      dataView: eventsDataView,
+export const processInvestigationDashboard = dashboard("helk-process-investigation", "HELK — Process investigation", "Process creations: parent/child lineage, command lines and their fingerprints, integrity levels, sources.", [
+  [14, overTime("helk-process-creations-over-time", "Process creations over time by image", terms("process_name", 10), { filter: processCreations })],
+  [
+    20,
+    topValues("helk-process-tree", "Parent → child → command line", ["parent_process_name", "process_name", "command_line.keyword"], 25, {
       filter: processCreations,
-      query: { kind: "events_over_time", split: { field: "process_name", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-process-tree",
-      title: "Parent → child → command line",
-      dataView: eventsDataView,
-      filter: processCreations,
-      query: { kind: "top_values", fields: ["parent_process_name", "process_name", "command_line.keyword"], size: 25, separator: " → " },
-      grid: { x: 0, y: 14, w: 48, h: 20 },
-    },
-    {
-      id: "helk-process-parent-command-lines",
-      title: "Top parent command lines",
-      dataView: eventsDataView,
-      filter: processCreations,
-      query: { kind: "top_values", fields: ["parent_command_line.keyword"], size: 15 },
-      grid: { x: 0, y: 34, w: 24, h: 16 },
-    },
-    {
-      id: "helk-process-command-line-fingerprints",
-      title: "Command line fingerprints by image",
+      separator: " → ",
+    }),
+  ],
+  [
+    16,
+    topValues("helk-process-parent-command-lines", "Top parent command lines", ["parent_command_line.keyword"], 15, { filter: processCreations }),
+    topValues("helk-process-command-line-fingerprints", "Command line fingerprints by image", ["process_name", "command_line_fingerprint"], 20, {
       description: "Runs of one program with one purpose share a fingerprint (normalized command line): allow-list or group by it.",
-      dataView: eventsDataView,
       filter: processCreations,
-      query: { kind: "top_values", fields: ["process_name", "command_line_fingerprint"], size: 20, separator: " " },
-      grid: { x: 24, y: 34, w: 24, h: 16 },
-    },
-    {
-      id: "helk-process-integrity-levels",
-      title: "Process creations by integrity level (Sysmon 1)",
-      dataView: eventsDataView,
-      // Sysmon names the level; Security 4688 writes its label SID (S-1-16-12288) there.
+      separator: " ",
+    }),
+  ],
+  [
+    12,
+    // Sysmon names the level; Security 4688 writes its label SID (S-1-16-12288) there.
+    topValues("helk-process-integrity-levels", "Process creations by integrity level (Sysmon 1)", ["process_integrity_level"], 10, {
       filter: eventsOf(channels.sysmon, 1),
-      query: { kind: "top_values", fields: ["process_integrity_level"], size: 10 },
-      grid: { x: 0, y: 50, w: 16, h: 12 },
-    },
-    {
-      id: "helk-process-creation-sources",
-      title: "Process creations: Sysmon 1 and Security 4688",
-      dataView: eventsDataView,
-      query: {
-        kind: "filters",
-        buckets: [
-          { label: "Sysmon 1", lucene: eventsOf(channels.sysmon, 1) },
-          { label: "Security 4688", lucene: eventsOf(channels.security, 4688) },
-        ],
-      },
-      grid: { x: 16, y: 50, w: 32, h: 12 },
-    },
-    {
-      id: "helk-process-events-by-guid",
-      title: "Process events by process GUID",
-      description: "Saved search: everything a process did (creation, connections, files, registry); filter on process_guid.",
-      dataView: eventsDataView,
-      filter: "process_guid:*",
-      query: {
-        kind: "documents",
-        columns: ["process_guid", "parent_process_guid", "host_name", "event_id", "action", "process_name", "command_line", "dst_ip", "dst_port"],
-        size: 100,
-      },
-      grid: { x: 0, y: 62, w: 48, h: 20 },
-    },
-    {
-      id: "helk-command-lines-by-fingerprint",
-      title: "Command lines by fingerprint",
-      description: "Saved search: process creations with their command line fingerprint; filter on command_line_fingerprint.",
-      dataView: eventsDataView,
-      filter: `${processCreations} AND command_line_fingerprint:*`,
-      query: {
-        kind: "documents",
-        columns: ["command_line_fingerprint", "host_name", "user_name", "parent_process_name", "process_name", "command_line"],
-        size: 100,
-      },
-      grid: { x: 0, y: 82, w: 48, h: 20 },
-    },
+      width: 16,
+    }),
+    panel("helk-process-creation-sources", "Process creations: Sysmon 1 and Security 4688", {
+      kind: "filters",
+      buckets: [
+        { label: "Sysmon 1", lucene: eventsOf(channels.sysmon, 1) },
+        { label: "Security 4688", lucene: eventsOf(channels.security, 4688) },
+      ],
+    }),
   ],
-};
-
-export const networkDashboard: Dashboard = {
-  id: "helk-network",
-  title: "HELK — Network",
-  description: "Network connections (Sysmon 3, Security 5156): destinations, their address classes, ports, processes, DNS.",
-  panels: [
-    {
-      id: "helk-network-connections-over-time",
-      title: "Connections over time by destination address class",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "events_over_time", split: { field: "dst_ip_type", size: 8 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-network-address-classes",
-      title: "Destination address classes (private, public, loopback, ...)",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "top_values", fields: ["dst_ip_type"], size: 8 },
-      grid: { x: 0, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-network-destinations",
-      title: "Top destinations",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "top_values", fields: ["dst_ip"], size: 20 },
-      grid: { x: 16, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-network-ports",
-      title: "Top destination ports",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "top_values", fields: ["dst_port", "network_protocol"], size: 15, separator: "/" },
-      grid: { x: 32, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-network-process-address-classes",
-      title: "Connections by process and destination address class",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "breakdown", by: { field: "process_name", size: 15 }, split: { field: "dst_ip_type", size: 8 } },
-      grid: { x: 0, y: 28, w: 24, h: 16 },
-    },
-    {
-      id: "helk-network-destination-hosts",
-      title: "Top destination host names",
-      dataView: eventsDataView,
-      filter: networkConnections,
-      query: { kind: "top_values", fields: ["dst_hostname"], size: 15 },
-      grid: { x: 24, y: 28, w: 24, h: 16 },
-    },
+  [
+    20,
+    documents(
+      "helk-process-events-by-guid",
+      "Process events by process GUID",
+      ["process_guid", "parent_process_guid", "host_name", "event_id", "action", "process_name", "command_line", "dst_ip", "dst_port"],
+      100,
+      {
+        description: "Saved search: everything a process did (creation, connections, files, registry); filter on process_guid.",
+        filter: "process_guid:*",
+      },
+    ),
   ],
-};
+  [
+    20,
+    documents(
+      "helk-command-lines-by-fingerprint",
+      "Command lines by fingerprint",
+      ["command_line_fingerprint", "host_name", "user_name", "parent_process_name", "process_name", "command_line"],
+      100,
+      {
+        description: "Saved search: process creations with their command line fingerprint; filter on command_line_fingerprint.",
+        filter: `${processCreations} AND command_line_fingerprint:*`,
+      },
+    ),
+  ],
+]);
 
-export const sysmonDashboard: Dashboard = {
-  id: "helk-sysmon",
-  title: "HELK — Sysmon",
-  description: "Sysmon activity by event: image loads, files, registry, process access, named pipes.",
-  panels: [
-    {
-      id: "helk-sysmon-event-kinds",
-      title: "Sysmon events by id and action",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.sysmon),
-      query: { kind: "top_values", fields: ["event_id", "action"], size: 30, separator: " " },
-      grid: { x: 0, y: 0, w: 24, h: 18 },
-    },
-    {
-      id: "helk-sysmon-image-loads",
-      title: "Image loads (7): top modules",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.sysmon, 7),
-      query: { kind: "top_values", fields: ["module_name"], size: 20 },
-      grid: { x: 24, y: 0, w: 24, h: 18 },
-    },
-    {
-      id: "helk-sysmon-files-created",
-      title: "Files created (11): top names",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.sysmon, 11),
-      query: { kind: "top_values", fields: ["file_name"], size: 20 },
-      grid: { x: 0, y: 18, w: 24, h: 16 },
-    },
-    {
-      id: "helk-sysmon-registry",
-      title: "Registry (12, 13, 14): top keys",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.sysmon, 12, 13, 14),
-      query: { kind: "top_values", fields: ["registry_key_path"], size: 20 },
-      grid: { x: 24, y: 18, w: 24, h: 16 },
-    },
-    {
-      id: "helk-sysmon-process-access",
-      title: "Process access (10): source → target",
-      dataView: eventsDataView,
+const connections = { filter: networkConnections };
+
+export const networkDashboard = dashboard("helk-network", "HELK — Network", "Network connections (Sysmon 3, Security 5156): destinations, their address classes, ports, processes, DNS.", [
+  [14, overTime("helk-network-connections-over-time", "Connections over time by destination address class", terms("dst_ip_type", 8), connections)],
+  [
+    14,
+    topValues("helk-network-address-classes", "Destination address classes (private, public, loopback, ...)", ["dst_ip_type"], 8, connections),
+    topValues("helk-network-destinations", "Top destinations", ["dst_ip"], 20, connections),
+    topValues("helk-network-ports", "Top destination ports", ["dst_port", "network_protocol"], 15, { ...connections, separator: "/" }),
+  ],
+  [
+    16,
+    breakdown(
+      "helk-network-process-address-classes",
+      "Connections by process and destination address class",
+      terms("process_name", 15),
+      terms("dst_ip_type", 8),
+      connections,
+    ),
+    topValues("helk-network-destination-hosts", "Top destination host names", ["dst_hostname"], 15, connections),
+  ],
+]);
+
+export const sysmonDashboard = dashboard("helk-sysmon", "HELK — Sysmon", "Sysmon activity by event: image loads, files, registry, process access, named pipes.", [
+  [
+    18,
+    topValues("helk-sysmon-event-kinds", "Sysmon events by id and action", ["event_id", "action"], 30, { filter: eventsOf(channels.sysmon), separator: " " }),
+    topValues("helk-sysmon-image-loads", "Image loads (7): top modules", ["module_name"], 20, { filter: eventsOf(channels.sysmon, 7) }),
+  ],
+  [
+    16,
+    topValues("helk-sysmon-files-created", "Files created (11): top names", ["file_name"], 20, { filter: eventsOf(channels.sysmon, 11) }),
+    topValues("helk-sysmon-registry", "Registry (12, 13, 14): top keys", ["registry_key_path"], 20, { filter: eventsOf(channels.sysmon, 12, 13, 14) }),
+  ],
+  [
+    16,
+    topValues("helk-sysmon-process-access", "Process access (10): source → target", ["process_name", "target_process_name"], 20, {
       filter: eventsOf(channels.sysmon, 10),
-      query: { kind: "top_values", fields: ["process_name", "target_process_name"], size: 20, separator: " → " },
-      grid: { x: 0, y: 34, w: 48, h: 16 },
-    },
+      separator: " → ",
+    }),
   ],
-};
+]);
 
-export const securityLogonsDashboard: Dashboard = {
-  id: "helk-security-logons",
-  title: "HELK — Security logons",
-  description: "Security logons (4624), failures (4625) and privileged logons: types, reasons, accounts and sources.",
-  panels: [
-    {
-      id: "helk-logons-over-time",
-      title: "Logons over time by logon type",
-      dataView: eventsDataView,
-      filter: logons,
-      query: { kind: "events_over_time", split: { field: "logon_type_description", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-logon-types",
-      title: "Logon types",
-      dataView: eventsDataView,
-      filter: logons,
-      query: { kind: "top_values", fields: ["logon_type", "logon_type_description"], size: 12, separator: " " },
-      grid: { x: 0, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-logon-authentication-packages",
-      title: "Logons by authentication package",
-      dataView: eventsDataView,
-      filter: logons,
-      query: { kind: "top_values", fields: ["logon_authentication_package"], size: 10 },
-      grid: { x: 16, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-logon-sources",
-      title: "Logon sources: address → account",
-      dataView: eventsDataView,
+export const securityLogonsDashboard = dashboard("helk-security-logons", "HELK — Security logons", "Security logons (4624), failures (4625) and privileged logons: types, reasons, accounts and sources.", [
+  [14, overTime("helk-logons-over-time", "Logons over time by logon type", terms("logon_type_description", 10), { filter: logons })],
+  [
+    14,
+    topValues("helk-logon-types", "Logon types", ["logon_type", "logon_type_description"], 12, { filter: logons, separator: " " }),
+    topValues("helk-logon-authentication-packages", "Logons by authentication package", ["logon_authentication_package"], 10, { filter: logons }),
+    breakdown("helk-logon-sources", "Logon sources: address → account", terms("src_ip", 10), terms("user_name", 8), {
       filter: `${logons} AND src_ip:*`,
-      query: { kind: "breakdown", by: { field: "src_ip", size: 10 }, split: { field: "user_name", size: 8 } },
-      grid: { x: 32, y: 14, w: 16, h: 14 },
-    },
-    {
-      id: "helk-logon-failures-over-time",
-      title: "Failed logons over time by account",
-      dataView: eventsDataView,
-      filter: failedLogons,
-      query: { kind: "events_over_time", split: { field: "user_name", size: 10 } },
-      grid: { x: 0, y: 28, w: 24, h: 14 },
-    },
-    {
-      id: "helk-logon-failure-reasons",
-      title: "Failed logons by reason (status)",
-      dataView: eventsDataView,
-      filter: failedLogons,
-      query: { kind: "top_values", fields: ["logon_status_description"], size: 10 },
-      grid: { x: 24, y: 28, w: 24, h: 14 },
-    },
-    {
-      id: "helk-logon-failures",
-      title: "Failed logons",
-      description: "Saved search: failed logons (4625) with account, type, reason and source.",
-      dataView: eventsDataView,
-      filter: failedLogons,
-      query: {
-        kind: "documents",
-        columns: ["host_name", "user_domain", "user_name", "logon_type_description", "logon_status_description", "logon_sub_status_description", "src_ip", "src_hostname"],
-        size: 50,
-      },
-      grid: { x: 0, y: 42, w: 48, h: 16 },
-    },
+    }),
   ],
-};
+  [
+    14,
+    overTime("helk-logon-failures-over-time", "Failed logons over time by account", terms("user_name", 10), { filter: failedLogons }),
+    topValues("helk-logon-failure-reasons", "Failed logons by reason (status)", ["logon_status_description"], 10, { filter: failedLogons }),
+  ],
+  [
+    16,
+    documents(
+      "helk-logon-failures",
+      "Failed logons",
+      ["host_name", "user_domain", "user_name", "logon_type_description", "logon_status_description", "logon_sub_status_description", "src_ip", "src_hostname"],
+      50,
+      { description: "Saved search: failed logons (4625) with account, type, reason and source.", filter: failedLogons },
+    ),
+  ],
+]);
 
-export const powershellDashboard: Dashboard = {
-  id: "helk-powershell",
-  title: "HELK — PowerShell",
-  description: "PowerShell engine, module logging (4103) and script block logging (4104): hosts, commands, script blocks.",
-  panels: [
-    {
-      id: "helk-powershell-events-over-time",
-      title: "PowerShell events over time by event id",
-      dataView: eventsDataView,
+export const powershellDashboard = dashboard("helk-powershell", "HELK — PowerShell", "PowerShell engine, module logging (4103) and script block logging (4104): hosts, commands, script blocks.", [
+  [14, overTime("helk-powershell-events-over-time", "PowerShell events over time by event id", terms("event_id", 10), { filter: powershellEvents })],
+  [
+    16,
+    topValues("helk-powershell-event-kinds", "PowerShell events by id and action", ["event_id", "action"], 15, {
       filter: powershellEvents,
-      query: { kind: "events_over_time", split: { field: "event_id", size: 10 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-powershell-event-kinds",
-      title: "PowerShell events by id and action",
-      dataView: eventsDataView,
+      separator: " ",
+      width: 16,
+    }),
+    topValues("helk-powershell-host-applications", "PowerShell host applications (how PowerShell was started)", ["powershell_host_application"], 10, {
       filter: powershellEvents,
-      query: { kind: "top_values", fields: ["event_id", "action"], size: 15, separator: " " },
-      grid: { x: 0, y: 14, w: 16, h: 16 },
-    },
-    {
-      id: "helk-powershell-host-applications",
-      title: "PowerShell host applications (how PowerShell was started)",
-      dataView: eventsDataView,
-      filter: powershellEvents,
-      query: { kind: "top_values", fields: ["powershell_host_application"], size: 10 },
-      grid: { x: 16, y: 14, w: 32, h: 16 },
-    },
-    {
-      id: "helk-powershell-commands",
-      title: "Module logging (4103): top commands",
-      dataView: eventsDataView,
-      filter: eventsOf(channels.powershell, 4103),
-      query: { kind: "top_values", fields: ["powershell_command_name"], size: 20 },
-      grid: { x: 0, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-powershell-script-blocks-by-host",
-      title: "Script blocks (4104) per host",
-      dataView: eventsDataView,
-      filter: scriptBlocks,
-      query: { kind: "top_values", fields: ["host_name"], size: 10 },
-      grid: { x: 24, y: 30, w: 24, h: 16 },
-    },
-    {
-      id: "helk-powershell-script-block-fingerprints",
-      title: "Most logged script blocks (by fingerprint)",
-      dataView: eventsDataView,
-      filter: scriptBlocks,
-      query: { kind: "top_values", fields: ["script_block_fingerprint"], size: 15 },
-      grid: { x: 0, y: 46, w: 48, h: 14 },
-    },
-    {
-      id: "helk-powershell-script-blocks",
-      title: "Script blocks",
-      description: "Saved search: script blocks (4104) with their id, part, length and fingerprint; long scripts come in parts.",
-      dataView: eventsDataView,
-      filter: scriptBlocks,
-      query: {
-        kind: "documents",
-        columns: ["host_name", "script_block_id", "script_block_part", "script_block_parts", "script_block_length", "script_block_fingerprint", "script_path", "script_block_text"],
-        size: 50,
-      },
-      grid: { x: 0, y: 60, w: 48, h: 20 },
-    },
+    }),
   ],
-};
+  [
+    16,
+    topValues("helk-powershell-commands", "Module logging (4103): top commands", ["powershell_command_name"], 20, { filter: eventsOf(channels.powershell, 4103) }),
+    topValues("helk-powershell-script-blocks-by-host", "Script blocks (4104) per host", ["host_name"], 10, { filter: scriptBlocks }),
+  ],
+  [14, topValues("helk-powershell-script-block-fingerprints", "Most logged script blocks (by fingerprint)", ["script_block_fingerprint"], 15, { filter: scriptBlocks })],
+  [
+    20,
+    documents(
+      "helk-powershell-script-blocks",
+      "Script blocks",
+      ["host_name", "script_block_id", "script_block_part", "script_block_parts", "script_block_length", "script_block_fingerprint", "script_path", "script_block_text"],
+      50,
+      {
+        description: "Saved search: script blocks (4104) with their id, part, length and fingerprint; long scripts come in parts.",
+        filter: scriptBlocks,
+      },
+    ),
+  ],
+]);
 
 /** Coverage documents (one per technique and tactic) of techniques seen in events. */
 const observedCoverage = { range: { observed_count: { gt: 0 } } };
@@ -567,96 +285,50 @@ function usersOfObservedTechniques(field: "group_names" | "software_names", what
   };
 }
 
-export const attackDashboard: Dashboard = {
-  id: "helk-attack",
-  title: "HELK — ATT&CK",
-  description: "Observed ATT&CK techniques and tactics by host and over time, the groups and software known to use them, alerts' techniques.",
-  panels: [
-    {
-      id: "helk-attack-tactics-over-time",
-      title: "Observed tactics over time",
-      dataView: eventsDataView,
-      filter: "attack.tactics:*",
-      query: { kind: "events_over_time", split: { field: "attack.tactics", size: 14 } },
-      grid: { x: 0, y: 0, w: 48, h: 14 },
-    },
-    {
-      id: "helk-attack-techniques-by-host",
-      title: "Observed techniques per host",
-      dataView: eventsDataView,
+export const attackDashboard = dashboard("helk-attack", "HELK — ATT&CK", "Observed ATT&CK techniques and tactics by host and over time, the groups and software known to use them, alerts' techniques.", [
+  [14, overTime("helk-attack-tactics-over-time", "Observed tactics over time", terms("attack.tactics", 14), { filter: "attack.tactics:*" })],
+  [
+    16,
+    breakdown("helk-attack-techniques-by-host", "Observed techniques per host", terms("host_name", 10), terms("attack.technique_id", 10), {
       filter: "attack.technique_id:*",
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "attack.technique_id", size: 10 } },
-      grid: { x: 0, y: 14, w: 48, h: 16 },
-    },
-    {
-      id: "helk-attack-groups",
-      title: "Groups using the observed techniques",
+    }),
+  ],
+  [
+    20,
+    panel("helk-attack-groups", "Groups using the observed techniques", usersOfObservedTechniques("group_names", "Groups"), {
       description: "From the loaded ATT&CK release: groups known to use the techniques observed in events, by how many of them they use.",
-      query: usersOfObservedTechniques("group_names", "Groups"),
-      grid: { x: 0, y: 30, w: 24, h: 20 },
-    },
-    {
-      id: "helk-attack-software",
-      title: "Software using the observed techniques",
+    }),
+    panel("helk-attack-software", "Software using the observed techniques", usersOfObservedTechniques("software_names", "Software"), {
       description: "From the loaded ATT&CK release: software (tools, malware) known to use the observed techniques.",
-      query: usersOfObservedTechniques("software_names", "Software"),
-      grid: { x: 24, y: 30, w: 24, h: 20 },
-    },
-    {
-      id: "helk-attack-alert-techniques",
-      title: "Alerts by technique",
+    }),
+  ],
+  [
+    14,
+    topValues("helk-attack-alert-techniques", "Alerts by technique", ["attack.techniques.technique_id"], 20, {
       dataView: alertsDataView,
       filter: "attack.techniques.technique_id:*",
-      query: { kind: "top_values", fields: ["attack.techniques.technique_id"], size: 20 },
-      grid: { x: 0, y: 50, w: 24, h: 14 },
-    },
-    {
-      id: "helk-attack-alert-tactics",
-      title: "Alerts by tactic",
-      dataView: alertsDataView,
-      filter: "attack.tactics:*",
-      query: { kind: "top_values", fields: ["attack.tactics"], size: 14 },
-      grid: { x: 24, y: 50, w: 24, h: 14 },
-    },
+    }),
+    topValues("helk-attack-alert-tactics", "Alerts by tactic", ["attack.tactics"], 14, { dataView: alertsDataView, filter: "attack.tactics:*" }),
   ],
-};
+]);
 
-export const alertsDashboard: Dashboard = {
-  id: "helk-alerts",
-  title: "HELK — Alerts",
-  description: "Sigma detections (helk-alerts-*): one alert per rule, host and hour of events, by level, rule and host.",
-  panels: [
-    {
-      id: "helk-alerts-over-time",
-      title: "Alerts over time by level",
-      dataView: alertsDataView,
-      query: { kind: "events_over_time", split: { field: "rule.level", size: 5 } },
-      grid: { x: 0, y: 0, w: 48, h: 12 },
-    },
-    {
-      id: "helk-alerts-rules",
-      title: "Alerts by rule",
-      dataView: alertsDataView,
-      query: { kind: "top_values", fields: ["rule.level", "rule.title.keyword"], size: 20, separator: " · " },
-      grid: { x: 0, y: 12, w: 28, h: 16 },
-    },
-    {
-      id: "helk-alerts-hosts",
-      title: "Alerts per host by level",
-      dataView: alertsDataView,
-      query: { kind: "breakdown", by: { field: "host_name", size: 10 }, split: { field: "rule.level", size: 5 } },
-      grid: { x: 28, y: 12, w: 20, h: 16 },
-    },
-    {
-      id: "helk-alerts-table",
-      title: "Alerts",
-      description: "Saved search: the newest alerts with their rule, host, matched events and time span.",
-      dataView: alertsDataView,
-      query: { kind: "documents", columns: ["rule.level", "rule.title", "host_name", "event_count", "first_seen", "last_seen", "rule.id"], size: 50 },
-      grid: { x: 0, y: 28, w: 48, h: 18 },
-    },
+const alerts = { dataView: alertsDataView };
+
+export const alertsDashboard = dashboard("helk-alerts", "HELK — Alerts", "Sigma detections (helk-alerts-*): one alert per rule, host and hour of events, by level, rule and host.", [
+  [12, overTime("helk-alerts-over-time", "Alerts over time by level", terms("rule.level", 5), alerts)],
+  [
+    16,
+    topValues("helk-alerts-rules", "Alerts by rule", ["rule.level", "rule.title.keyword"], 20, { ...alerts, separator: " · ", width: 28 }),
+    breakdown("helk-alerts-hosts", "Alerts per host by level", terms("host_name", 10), terms("rule.level", 5), alerts),
   ],
-};
+  [
+    18,
+    documents("helk-alerts-table", "Alerts", ["rule.level", "rule.title", "host_name", "event_count", "first_seen", "last_seen", "rule.id"], 50, {
+      ...alerts,
+      description: "Saved search: the newest alerts with their rule, host, matched events and time span.",
+    }),
+  ],
+]);
 
 export const investigationDashboards: Dashboard[] = [
   overviewDashboard,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { engineEnvShape } from "./engine-env.ts";
-import { parseEnv } from "./env.ts";
+import { namedEnv, namedSettings, parseEnv } from "./env.ts";
 
 /** Where the ATT&CK bundle comes from: the enrichment service and the ATT&CK load job read the same pair. */
 export const ATTACK_ENV = { bundle: "HELK_ATTACK_BUNDLE", sha256: "HELK_ATTACK_SHA256" } as const;
@@ -25,23 +25,13 @@ export interface AttackSource {
 }
 
 export function toEnv(source: AttackSource): Record<string, string> {
-  return {
-    ...(source.bundle === undefined ? {} : { [ATTACK_ENV.bundle]: source.bundle }),
-    ...(source.sha256 === undefined ? {} : { [ATTACK_ENV.sha256]: source.sha256.toLowerCase() }),
-  };
+  return namedEnv(ATTACK_ENV, { ...source, sha256: source.sha256?.toLowerCase() });
 }
 
 /** The bundle source from the environment, with command-line values on top. */
 export function fromEnv(env: Record<string, string | undefined> = process.env, flags: AttackSource = {}): AttackSource {
-  const parsed = parseEnv(
-    attackEnvSchema,
-    { [ATTACK_ENV.bundle]: flags.bundle ?? env[ATTACK_ENV.bundle], [ATTACK_ENV.sha256]: flags.sha256 ?? env[ATTACK_ENV.sha256] },
-    "ATT&CK bundle settings",
-  );
-  return {
-    ...(parsed.HELK_ATTACK_BUNDLE === undefined ? {} : { bundle: parsed.HELK_ATTACK_BUNDLE }),
-    ...(parsed.HELK_ATTACK_SHA256 === undefined ? {} : { sha256: parsed.HELK_ATTACK_SHA256 }),
-  };
+  const given = { ...namedEnv(ATTACK_ENV, namedSettings(ATTACK_ENV, env)), ...namedEnv(ATTACK_ENV, flags) };
+  return namedSettings(ATTACK_ENV, parseEnv(attackEnvSchema, given, "ATT&CK bundle settings"));
 }
 
 /** The ATT&CK load job: the engine client env plus the bundle source. */

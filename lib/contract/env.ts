@@ -50,6 +50,18 @@ export const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 /** `"true"` or `"false"` (default false), as a boolean. */
 export const flag = () => z.enum(["true", "false"]).default("false").transform((v) => v === "true");
 
+/** The settings that are set, as env entries under the variable names `names` gives them. */
+export function namedEnv<K extends string>(names: Record<K, string>, settings: Partial<Record<K, string | undefined>>): Record<string, string> {
+  const entries = (Object.keys(names) as K[]).flatMap((key) => (settings[key] === undefined ? [] : [[names[key], settings[key]]]));
+  return Object.fromEntries(entries);
+}
+
+/** The reverse of {@link namedEnv}: the settings whose variables are set in `env`. */
+export function namedSettings<K extends string>(names: Record<K, string>, env: Record<string, unknown>): Partial<Record<K, string>> {
+  const entries = (Object.keys(names) as K[]).flatMap((key) => (env[names[key]] === undefined ? [] : [[key, String(env[names[key]])]]));
+  return Object.fromEntries(entries) as Partial<Record<K, string>>;
+}
+
 /** Thrown for an environment that does not satisfy a contract; the message names every bad variable. */
 export class EnvContractError extends Error {
   override name = "EnvContractError";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseEnv } from "./env.ts";
+import { namedEnv, namedSettings, parseEnv } from "./env.ts";
 
 /**
  * Where the enrichment service finds the MaxMind-format databases for GeoIP and ASN of public addresses
@@ -25,17 +25,11 @@ export interface GeoIpDatabases {
 }
 
 export function toEnv(databases: GeoIpDatabases): Record<string, string> {
-  return {
-    ...(databases.city === undefined ? {} : { [GEOIP_ENV.city]: databases.city }),
-    ...(databases.asn === undefined ? {} : { [GEOIP_ENV.asn]: databases.asn }),
-  };
+  return namedEnv(GEOIP_ENV, databases);
 }
 
 /** The databases from an environment (or from settings already parsed with {@link geoipEnvShape}). */
 export function fromEnv(env: Record<string, string | undefined>): GeoIpDatabases {
-  const parsed = parseEnv(geoipEnvSchema, { [GEOIP_ENV.city]: env[GEOIP_ENV.city], [GEOIP_ENV.asn]: env[GEOIP_ENV.asn] }, "GeoIP settings");
-  return {
-    ...(parsed.HELK_GEOIP_CITY_DATABASE === undefined ? {} : { city: parsed.HELK_GEOIP_CITY_DATABASE }),
-    ...(parsed.HELK_GEOIP_ASN_DATABASE === undefined ? {} : { asn: parsed.HELK_GEOIP_ASN_DATABASE }),
-  };
+  const given = namedEnv(GEOIP_ENV, namedSettings(GEOIP_ENV, env));
+  return namedSettings(GEOIP_ENV, parseEnv(geoipEnvSchema, given, "GeoIP settings"));
 }
