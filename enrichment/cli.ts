@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { clientFromEnv } from "../lib/contract/kafka-env.ts";
 import { listRecordings, recording } from "../lib/datasets.ts";
 import { ensureTopic, replayRecordings, type ReplayShape, STDIN } from "../lib/replay.ts";
 
@@ -9,7 +10,8 @@ export function registerEnrichmentCommands(program: Command): void {
     .command("replay")
     .description(
       "replay events into a Kafka topic, keyed by host: Security-Datasets recordings (zips of nxlog JSON lines), " +
-        "JSON-lines files, or standard input (-); a line that is not JSON is sent as it is (the service dead-letters it)",
+        "JSON-lines files, or standard input (-); a line that is not JSON is sent as it is (the service dead-letters it). " +
+        "A secured cluster: HELK_KAFKA_CA_FILE, HELK_KAFKA_SASL_USERNAME, HELK_KAFKA_SASL_PASSWORD_FILE",
     )
     .argument("[inputs...]", "recordings by the end of their name (e.g. msf_record_mic.zip), paths of zips or JSON-lines files, or - for standard input; none with --all")
     .option("--all", "replay every recording")
@@ -23,10 +25,10 @@ export function registerEnrichmentCommands(program: Command): void {
       if (names.length === 0 && !opts.all) throw new Error("name at least one input (a recording, a file or -), or pass --all");
       // A path or "-" is taken as it is; a bare name that is no file here is a recording's name.
       const paths = opts.all ? listRecordings().map((r) => r.path) : names.map((n) => (n === STDIN || n.includes("/") || existsSync(n) ? n : recording(n).path));
-      const brokers = opts.brokers.split(",").map((b) => b.trim());
-      if (opts.createTopic) await ensureTopic(brokers, opts.topic, { partitions: opts.createTopic });
+      const kafka = clientFromEnv(process.env, { brokers: opts.brokers });
+      if (opts.createTopic) await ensureTopic(kafka, opts.topic, { partitions: opts.createTopic });
       const result = await replayRecordings({
-        brokers,
+        ...kafka,
         topic: opts.topic,
         recordings: paths,
         shape: opts.shape as ReplayShape,

@@ -2,9 +2,9 @@ import { z } from "zod";
 import { attackEnvShape } from "../lib/contract/attack-env.ts";
 import { engineEnvShape } from "../lib/contract/engine-env.ts";
 import { enrichmentMemoryEnvShape } from "../lib/contract/enrichment-env.ts";
-import { commaList, parseEnv, wholeNumber } from "../lib/contract/env.ts";
+import { commaList, EnvContractError, parseEnv, wholeNumber } from "../lib/contract/env.ts";
 import { geoipEnvShape } from "../lib/contract/geoip-env.ts";
-import { consumerEnvShape } from "../lib/contract/kafka-env.ts";
+import { consumerEnvShape, kafkaClientSettings, type KafkaClientSettings } from "../lib/contract/kafka-env.ts";
 import { DEFAULT_CLOCK_SKEW_THRESHOLD_SECONDS, DEFAULT_JOIN_OPTIONS, DEFAULT_KNOWN_CHANNELS, DEFAULT_MAX_EVENT_BYTES } from "./transforms/index.ts";
 
 /** Every setting, from environment variables (the shared parts from lib/contract/). */
@@ -51,7 +51,8 @@ export const enrichmentEnvSchema = z.object({
  */
 export const SERVICE_NODE_FLAGS = ["--max-old-space-size=144", "--max-semi-space-size=8"];
 
-export type EnrichmentConfig = z.output<typeof enrichmentEnvSchema>;
+/** The settings, with the Kafka client's read and checked (CA and password files loaded). */
+export type EnrichmentConfig = z.output<typeof enrichmentEnvSchema> & { kafka: KafkaClientSettings };
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -59,5 +60,10 @@ export class ConfigError extends Error {
 
 /** Reads and validates the configuration; the error names every bad variable and why. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EnrichmentConfig {
-  return parseEnv(enrichmentEnvSchema, env, "enrichment configuration", (message) => new ConfigError(message));
+  const parsed = parseEnv(enrichmentEnvSchema, env, "enrichment configuration", (message) => new ConfigError(message));
+  try {
+    return { ...parsed, kafka: kafkaClientSettings(parsed.HELK_KAFKA_BROKERS, parsed) };
+  } catch (error) {
+    throw error instanceof EnvContractError ? new ConfigError(error.message) : error;
+  }
 }

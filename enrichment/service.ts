@@ -1,5 +1,6 @@
 import { type Admin, type Consumer, type EachBatchPayload, Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "pino";
+import { toKafkaConfig } from "../lib/contract/kafka-env.ts";
 import { type Engine, EngineError } from "../lib/engine.ts";
 import type { EnrichmentConfig } from "./config.ts";
 import { type DeadLetter, DeadLetterSink, type MessageRef } from "./dead-letter.ts";
@@ -74,16 +75,15 @@ export class EnrichmentService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    this.kafka = new Kafka({
+    this.kafka = new Kafka(toKafkaConfig(config.kafka, {
       clientId: "helk-enrichment",
-      brokers: config.HELK_KAFKA_BROKERS,
       logLevel: logLevel.WARN,
       logCreator: () => ({ level, namespace, log }) => {
         const { message, ...rest } = log;
         this.log[level <= logLevel.ERROR ? "error" : "warn"]({ kafka: namespace, ...rest }, message);
       },
       retry: { retries: 10, maxRetryTime: 30_000 },
-    });
+    }));
     this.consumer = this.kafka.consumer({ groupId: config.HELK_CONSUMER_GROUP, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024, maxBytes: 4 * 1024 * 1024 });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.admin = this.kafka.admin();

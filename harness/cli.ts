@@ -74,7 +74,7 @@ function envExports(state: State): string[] {
 
 async function probe(key: ServiceKey, entry: StateEntry): Promise<boolean> {
   try {
-    if (key === "kafka") return await kafkaReady([entry.endpoint]);
+    if (key === "kafka") return await kafkaReady({ brokers: [entry.endpoint] });
     if (key === "engine") return await openSearchReady(entry.endpoint);
     return await jupyterReady(entry.endpoint, entry.token ?? "");
   } catch {

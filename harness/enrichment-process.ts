@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { SERVICE_NODE_FLAGS } from "../enrichment/config.ts";
+import { asClientSettings, type KafkaClientSettings, toKafkaConfig } from "../lib/contract/kafka-env.ts";
 import { freePort } from "./process.ts";
 import { projectRoot } from "../lib/data.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
@@ -147,8 +148,13 @@ export interface DeadLetterRecord {
 }
 
 /** Every message of the (test's own) dead-letter topic. */
-export async function readDeadLetters(brokers: string[], topic: string, expected: number, timeoutMs = 60_000): Promise<DeadLetterRecord[]> {
-  const kafka = new Kafka({ clientId: "helk-test-dl", brokers, logLevel: logLevel.NOTHING });
+export async function readDeadLetters(
+  client: string[] | KafkaClientSettings,
+  topic: string,
+  expected: number,
+  timeoutMs = 60_000,
+): Promise<DeadLetterRecord[]> {
+  const kafka = new Kafka(toKafkaConfig(asClientSettings(client), { clientId: "helk-test-dl", logLevel: logLevel.NOTHING }));
   const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString("hex")}` });
   const records: DeadLetterRecord[] = [];
   await consumer.connect();

@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { asClientSettings, type KafkaClientSettings, toKafkaConfig } from "./contract/kafka-env.ts";
 import { NXLOG_ENVELOPE, SYSMON_EVENT_TYPES } from "./contract/shipper-events.ts";
 import { recordingLines } from "./datasets.ts";
 
@@ -19,8 +20,8 @@ export const STDIN = "-";
  * on). Messages are keyed by host, so one host's events stay in order on one partition (the enrichment join
  * relies on a process's creation coming before its connections).
  */
-export interface ReplayOptions {
-  brokers: string[];
+/** Where to produce: brokers, and the CA and login of a secured cluster (lib/contract/kafka-env.ts). */
+export interface ReplayOptions extends KafkaClientSettings {
   topic: string;
   /** Recording zips, JSON-lines files (told apart by their first bytes), or {@link STDIN}. */
   recordings: string[];
@@ -45,7 +46,7 @@ export interface ReplayResult {
 }
 
 export async function replayRecordings(options: ReplayOptions): Promise<ReplayResult> {
-  const kafka = new Kafka({ clientId: "helk-replay", brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka(toKafkaConfig(options, { clientId: "helk-replay", logLevel: logLevel.NOTHING }));
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -206,11 +207,11 @@ const TOPIC_LEADERS_TIMEOUT_MS = 60_000;
  * 5 s and can then crash the process with an unhandled rejection.
  */
 export async function ensureTopic(
-  brokers: string[],
+  kafka: string[] | KafkaClientSettings,
   topic: string,
   options: { partitions?: number; configEntries?: { name: string; value: string }[] } = {},
 ): Promise<boolean> {
-  const admin = new Kafka({ clientId: "helk-replay", brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka(toKafkaConfig(asClientSettings(kafka), { clientId: "helk-replay", logLevel: logLevel.NOTHING })).admin();
   await admin.connect();
   try {
     const created = await admin.createTopics({

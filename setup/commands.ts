@@ -3,13 +3,14 @@ import kafkajs, { Kafka, logLevel } from "kafkajs";
 import { installTemplates } from "../enrichment/templates.ts";
 import * as engineEnv from "../lib/contract/engine-env.ts";
 import { engineSecurityFromEnv } from "../lib/contract/setup-env.ts";
-import { topicConfigEntries, topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
+import { helkKafkaAcls, type KafkaAcl } from "../lib/contract/kafka-acls.ts";
+import { aclsJobFromEnv, type KafkaClientSettings, toKafkaConfig, topicConfigEntries, topicsJobFromEnv, type TopicSpec } from "../lib/contract/kafka-env.ts";
 import { createEngine, type Engine } from "../lib/engine.ts";
 import { retry } from "../lib/retry.ts";
 import { inClusterApi, SERVICE_ACCOUNT_DIR, waitForJobs } from "./job-wait.ts";
 
 // Not detected as a named export of the CommonJS module by Node.
-const { ConfigResourceTypes } = kafkajs;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } = kafkajs;
 
 /** How long a setup job waits for the server it configures to answer (it may start before it). */
 const DEFAULT_WAIT_SECONDS = 600;
@@ -25,8 +26,8 @@ async function untilDone<T>(what: string, waitSeconds: number, attempt: () => Pr
 }
 
 /** Creates missing topics, grows partitions and sets retention (time and size) of existing ones; never deletes. */
-export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitSeconds = DEFAULT_WAIT_SECONDS): Promise<string[]> {
-  const kafka = new Kafka({ clientId: "helk-setup", brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+export async function ensureTopics(client: KafkaClientSettings, topics: TopicSpec[], waitSeconds = DEFAULT_WAIT_SECONDS): Promise<string[]> {
+  const kafka = new Kafka(toKafkaConfig(client, { clientId: "helk-setup", logLevel: logLevel.NOTHING, retry: { retries: 2 } }));
   const admin = kafka.admin();
   try {
     await untilDone("kafka", waitSeconds, () => admin.connect());
@@ -55,6 +56,29 @@ export async function ensureTopics(brokers: string[], topics: TopicSpec[], waitS
       });
     }
     return missing.map((t) => t.name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Adds `acls` as allow rules (one that exists already stays as it is); never removes a rule. Needs a super user. */
+export async function ensureAcls(client: KafkaClientSettings, acls: readonly KafkaAcl[], waitSeconds = DEFAULT_WAIT_SECONDS): Promise<void> {
+  const admin = new Kafka(toKafkaConfig(client, { clientId: "helk-setup", logLevel: logLevel.NOTHING, retry: { retries: 2 } })).admin();
+  try {
+    await untilDone("kafka", waitSeconds, () => admin.connect());
+    await untilDone("create ACLs", waitSeconds, () =>
+      admin.createAcls({
+        acl: acls.map((acl) => ({
+          principal: acl.principal,
+          host: "*",
+          resourceType: acl.resourceType === "topic" ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
+          resourceName: acl.resourceName,
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          operation: acl.operation === "read" ? AclOperationTypes.READ : AclOperationTypes.WRITE,
+          permissionType: AclPermissionTypes.ALLOW,
+        })),
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -92,9 +116,18 @@ export function registerSetupCommands(program: Command): void {
   wait(setup.command("kafka-topics"))
     .description("create the topics in HELK_KAFKA_TOPICS (JSON) on HELK_KAFKA_BROKERS")
     .action(async (flags: { waitSeconds: string }) => {
-      const { brokers, topics } = topicsJobFromEnv();
-      const created = await ensureTopics(brokers, topics, Number(flags.waitSeconds));
+      const { kafka, topics } = topicsJobFromEnv();
+      const created = await ensureTopics(kafka, topics, Number(flags.waitSeconds));
       console.log(`topics ready: ${topics.map((t) => t.name).join(", ")} (created: ${created.join(", ") || "none"})`);
+    });
+
+  wait(setup.command("kafka-acls"))
+    .description("allow the enrichment and shipper users what they need on HELK_INPUT_TOPICS, the dead-letter topic and the consumer group (as a super user)")
+    .action(async (flags: { waitSeconds: string }) => {
+      const { kafka, scope } = aclsJobFromEnv();
+      const acls = helkKafkaAcls(scope);
+      await ensureAcls(kafka, acls, Number(flags.waitSeconds));
+      console.log(`ACLs present: ${acls.map((a) => `${a.principal} ${a.operation} ${a.resourceType} ${a.resourceName}`).join("; ")}`);
     });
 
   wait(setup.command("engine-security"))

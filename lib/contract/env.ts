@@ -98,7 +98,7 @@ export function parseEnv<S extends z.ZodType>(
     if (issue.code === "unrecognized_keys") return `${issue.keys.join(", ")}: not read by this process (unknown variable)`;
     const variable = String(issue.path[0] ?? "?");
     const value = relevant[variable];
-    const shown = value === undefined ? "not set" : /PASSWORD|TOKEN/.test(variable) ? "set" : `"${value}"`;
+    const shown = value === undefined ? "not set" : /(PASSWORD|TOKEN)$/.test(variable) ? "set" : `"${value}"`;
     // Inside a JSON variable, where in its value.
     const inside = issue.path.length > 1 ? `${issue.path.slice(1).join(".")}: ` : "";
     return `${variable} (${shown}): ${inside}${value === undefined && issue.code === "invalid_type" ? "required" : issue.message}`;

@@ -18,8 +18,8 @@ describe("setup jobs", () => {
     const brokers = serviceEndpoints().kafkaBrokers;
     const name = `helk-setup-test-${Date.now()}`;
     const topic = { name, partitions: 2, replicationFactor: 1, retentionHours: 5 };
-    expect(await ensureTopics(brokers, [topic], 30)).toEqual([name]);
-    expect(await ensureTopics(brokers, [{ ...topic, partitions: 4, retentionHours: 7 }], 30)).toEqual([]);
+    expect(await ensureTopics({ brokers }, [topic], 30)).toEqual([name]);
+    expect(await ensureTopics({ brokers }, [{ ...topic, partitions: 4, retentionHours: 7 }], 30)).toEqual([]);
 
     const admin = new Kafka({ clientId: "helk-setup-test", brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -45,10 +45,10 @@ describe("setup jobs", () => {
       return Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
     };
     try {
-      expect(await ensureTopics(brokers, [topic], 30)).toEqual([name]);
+      expect(await ensureTopics({ brokers }, [topic], 30)).toEqual([name]);
       expect(await configOf()).toEqual({ "retention.ms": String(5 * 3_600_000), "retention.bytes": String(100 * 2 ** 20), "segment.bytes": String(10 * 2 ** 20) });
       const { retentionBytes: _dropped, ...timeOnly } = topic;
-      await ensureTopics(brokers, [timeOnly], 30);
+      await ensureTopics({ brokers }, [timeOnly], 30);
       expect(await configOf()).toEqual({ "retention.ms": String(5 * 3_600_000), "retention.bytes": "-1", "segment.bytes": String(2 ** 30) });
       await admin.deleteTopics({ topics: [name] });
     } finally {
@@ -57,7 +57,7 @@ describe("setup jobs", () => {
   });
 
   it("fails naming Kafka when no broker answers in time", async () => {
-    await expect(ensureTopics(["127.0.0.1:1"], [{ name: "x", partitions: 1, replicationFactor: 1, retentionHours: 1 }], 1)).rejects.toThrow(/^kafka: gave up after 1 s/);
+    await expect(ensureTopics({ brokers: ["127.0.0.1:1"] }, [{ name: "x", partitions: 1, replicationFactor: 1, retentionHours: 1 }], 1)).rejects.toThrow(/^kafka: gave up after 1 s/);
   });
 
   it("installs the HELK index templates", async () => {

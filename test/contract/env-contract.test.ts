@@ -12,7 +12,7 @@ import { enrichmentEnvSchema } from "../../enrichment/config.ts";
 import { attackLoadEnvSchema } from "../../lib/contract/attack-env.ts";
 import { detectionRulesJobEnvSchema, detectionsServiceEnvSchema } from "../../lib/contract/detections-env.ts";
 import { engineEnvSchema, engineEnvShape } from "../../lib/contract/engine-env.ts";
-import { notebookKafkaEnvShape, topicsJobEnvSchema } from "../../lib/contract/kafka-env.ts";
+import { aclsJobEnvSchema, notebookKafkaEnvShape, topicsJobEnvSchema } from "../../lib/contract/kafka-env.ts";
 import { retentionJobEnvSchema } from "../../lib/contract/retention-env.ts";
 import { dashboardsImportEnvSchema, engineSecurityEnvSchema } from "../../lib/contract/setup-env.ts";
 
@@ -25,6 +25,7 @@ const runtimeSchemas: Record<string, z.ZodObject> = {
   detections: detectionsServiceEnvSchema,
   jupyter: z.object({ ...notebookKafkaEnvShape, ...engineEnvShape }),
   "setup kafka-topics": topicsJobEnvSchema,
+  "setup kafka-acls": aclsJobEnvSchema,
   "setup engine-security": engineSecurityEnvSchema,
   "setup index-templates": engineEnvSchema,
   "attack load": attackLoadEnvSchema,
