@@ -1,8 +1,11 @@
-import { type Admin, ConfigResourceTypes, type Producer } from "kafkajs";
+import kafkajs, { type Admin, type Producer } from "kafkajs";
 import type { Logger } from "pino";
 import type { PipelineHealth } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
 import { retrying, type RetryOptions } from "./retry.ts";
+
+// kafkajs is CommonJS: its enums come through the default export under ESM.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Where a message came from in Kafka. */
 export interface MessageRef {
