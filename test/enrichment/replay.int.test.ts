@@ -106,7 +106,7 @@ describe("replaying Security-Datasets recordings through the enrichment service"
 
     // Operations endpoints: alive, ready, and the metrics the issue names.
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ ready: true, kafka: "ok", engine: "ok" });
+    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ ready: true, kafka: "ok", engine: "ok", pipeline: "ok" });
     expect(await service.metric("helk_enrichment_bulk_seconds_count")).toBeGreaterThan(0);
     expect(await service.metric("helk_enrichment_consumer_lag")).toBe(0);
     expect(await service.metric("helk_enrichment_unjoined_total")).toBeGreaterThan(0); // most connections have no process create
